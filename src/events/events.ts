@@ -1,0 +1,61 @@
+// Events are written in the same transaction as the change they describe. `data.object` is
+// the object as of the event; on updates `data.previous_attributes` holds the old values of
+// what changed (nested hashes such as metadata diffed key by key, as Stripe does).
+import { canonicalize } from '../api/render.js';
+import type { WriteContext } from '../api/context.js';
+
+export const EVENT_PREFIX = 'evt';
+
+const isHash = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+function equal(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** Old values of whatever changed between `before` and `after`; undefined when nothing did. */
+export function previousAttributes(before: Record<string, unknown>, after: Record<string, unknown>): Record<string, unknown> | undefined {
+  const prev: Record<string, unknown> = {};
+  for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) {
+    const a = before[key];
+    const b = after[key];
+    if (equal(a, b)) continue;
+    if (isHash(a) && isHash(b) && !('object' in a)) {
+      const nested = previousAttributes(a, b);
+      if (nested) prev[key] = nested;
+    } else {
+      prev[key] = a === undefined ? null : a;
+    }
+  }
+  return Object.keys(prev).length ? prev : undefined;
+}
+
+/** Event types whose (account, mode) subscribers are notified after commit. */
+export type EventListener = (scope: WriteContext['scope'], eventId: string) => void;
+const listeners: EventListener[] = [];
+export function onEvent(fn: EventListener): void { listeners.push(fn); }
+
+export async function emitEvent(ctx: WriteContext, type: string, object: Record<string, unknown>, previous?: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const created = ctx.now();
+  const event = canonicalize({
+    id: ctx.services.ids.id(EVENT_PREFIX),
+    object: 'event',
+    api_version: ctx.apiVersion,
+    context: undefined,
+    created,
+    data: previous ? { object, previous_attributes: previous } : { object },
+    livemode: ctx.scope.livemode,
+    pending_webhooks: 0,
+    request: { id: ctx.requestId, idempotency_key: ctx.idempotencyKey },
+    type,
+  });
+  await ctx.tx.insert(ctx.scope, {
+    id: event.id as string,
+    type: 'event',
+    created,
+    data: event,
+    index: [{ field: 'type', value: type }],
+  });
+  for (const l of listeners) ctx.tx.afterCommit(() => l(ctx.scope, event.id as string));
+  return event;
+}

@@ -1,0 +1,122 @@
+// Customers — https://docs.stripe.com/api/customers
+// Create, retrieve (a deleted customer retrieves as {id, object, deleted: true}), update,
+// delete, list (email, created, test_clock), search (email, name, phone, metadata, created).
+import { invalidRequest, noSuchResource } from '../api/errors.js';
+import { applyMetadata } from '../api/metadata.js';
+import { address, shipping } from '../api/shapes.js';
+import { STRIPE_SEARCH_FIELDS } from '../api/search-query.js';
+import type { Params } from '../api/params.js';
+import type { WriteContext } from '../api/context.js';
+import type { Obj, ResourceDef } from './define.js';
+
+const INVOICE_PREFIX = /^[A-Z0-9]{3,12}$/;
+
+function invoicePrefix(value: string): string {
+  if (!INVOICE_PREFIX.test(value)) {
+    throw invalidRequest('Invoice prefix must be between 3 and 12 uppercase letters and numbers.', 'invoice_prefix');
+  }
+  return value;
+}
+
+function invoiceSettings(current: Obj | null, p: Params | null | undefined): Obj {
+  const base = current ?? { custom_fields: null, default_payment_method: null, footer: null, rendering_options: null };
+  if (!p) return base;
+  const next = { ...base };
+  if (p.custom_fields !== undefined) next.custom_fields = p.custom_fields === null ? null : p.custom_fields.map((f: Obj) => ({ name: f.name, value: f.value }));
+  if (p.footer !== undefined) next.footer = p.footer;
+  if (p.rendering_options !== undefined) {
+    next.rendering_options = p.rendering_options === null ? null : {
+      amount_tax_display: p.rendering_options.amount_tax_display ?? null,
+      template: p.rendering_options.template ?? null,
+    };
+  }
+  if (p.default_payment_method !== undefined) {
+    // PaymentMethods arrive with the payments issue; until then no id can be attached.
+    if (p.default_payment_method !== null) throw noSuchResource('PaymentMethod', p.default_payment_method, 'invoice_settings[default_payment_method]');
+    next.default_payment_method = null;
+  }
+  return next;
+}
+
+/** Fields create and update share, applied onto `c`. */
+function applyCommon(ctx: WriteContext, c: Obj, p: Params): void {
+  for (const key of ['description', 'email', 'name', 'phone'] as const) {
+    if (p[key] !== undefined) c[key] = p[key];
+  }
+  if (p.address !== undefined) c.address = address(p.address);
+  if (p.shipping !== undefined) c.shipping = shipping(p.shipping);
+  if (p.balance !== undefined) c.balance = p.balance;
+  if (p.invoice_prefix !== undefined) c.invoice_prefix = invoicePrefix(p.invoice_prefix);
+  if (p.next_invoice_sequence !== undefined) c.next_invoice_sequence = p.next_invoice_sequence;
+  if (p.preferred_locales !== undefined) c.preferred_locales = p.preferred_locales ?? [];
+  if (p.tax_exempt !== undefined) c.tax_exempt = p.tax_exempt ?? 'none';
+  if (p.invoice_settings !== undefined) c.invoice_settings = invoiceSettings(c.invoice_settings, p.invoice_settings);
+  c.metadata = applyMetadata(c.metadata, p.metadata);
+  for (const unsupported of ['source', 'payment_method', 'default_source'] as const) {
+    if (p[unsupported] !== undefined && p[unsupported] !== null) {
+      // Sources and PaymentMethods come with the payments issue: none can exist yet.
+      throw noSuchResource(unsupported === 'payment_method' ? 'PaymentMethod' : 'source', p[unsupported], unsupported);
+    }
+  }
+  if (p.tax_id_data !== undefined) throw invalidRequest('Pinstripe does not support tax_id_data yet.', 'tax_id_data');
+  void ctx;
+}
+
+export const customers: ResourceDef = {
+  object: 'customer',
+  prefix: 'cus',
+  path: '/v1/customers',
+  events: { created: 'customer.created', updated: 'customer.updated', deleted: 'customer.deleted' },
+  retrieveDeleted: true,
+  search: STRIPE_SEARCH_FIELDS.customers,
+  index: (c) => [
+    ...(c.email ? [{ field: 'email', value: c.email }] : []),
+    ...(c.test_clock ? [{ field: 'test_clock', value: c.test_clock }] : []),
+  ],
+  listFilters: (p) => {
+    if (p.email !== undefined) return { index: { field: 'email', value: p.email } };
+    if (p.test_clock !== undefined) return { index: { field: 'test_clock', value: p.test_clock } };
+    return {};
+  },
+
+  async create(ctx, p, base) {
+    const c: Obj = {
+      ...base,
+      address: null,
+      balance: 0,
+      currency: null,
+      customer_account: null,
+      default_source: null,
+      delinquent: false,
+      description: null,
+      discount: null,
+      email: null,
+      invoice_prefix: ctx.services.ids.random(8).toUpperCase().replace(/[^A-Z0-9]/g, 'X'),
+      invoice_settings: invoiceSettings(null, null),
+      metadata: {},
+      name: null,
+      next_invoice_sequence: 1,
+      phone: null,
+      preferred_locales: [],
+      shipping: null,
+      tax_exempt: 'none',
+      test_clock: null,
+    };
+    if (p.test_clock !== undefined) {
+      const clock = await ctx.db.get(ctx.scope, p.test_clock);
+      if (!clock || clock.type !== 'test_helpers.test_clock' || clock.deleted) throw noSuchResource('test_clock', p.test_clock, 'test_clock');
+      c.test_clock = p.test_clock;
+    }
+    applyCommon(ctx, c, p);
+    return c;
+  },
+
+  async update(ctx, c, p) {
+    applyCommon(ctx, c, p);
+    return c;
+  },
+
+  async delete() {
+    // Subscriptions, sources and payment methods are detached here once they exist.
+  },
+};

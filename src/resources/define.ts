@@ -1,0 +1,189 @@
+// The declarative resource machinery. A resource family declares its object name, id
+// prefix, URL, index entries, list filters, searchable fields and events, plus only the
+// behaviour that is truly its own (building the object from create params, applying update
+// params). This module turns that into the standard operations: create, retrieve, update,
+// delete, list and search, all with the same validation, expansion, events and storage.
+import { invalidRequest, noSuchResource } from '../api/errors.js';
+import { listObjects, type ListRequest } from '../api/list.js';
+import { canonicalize } from '../api/render.js';
+import { searchObjects } from '../api/search.js';
+import type { SearchFields } from '../api/search-query.js';
+import type { Params } from '../api/params.js';
+import type { ReadContext, WriteContext } from '../api/context.js';
+import { emitEvent, previousAttributes } from '../events/events.js';
+import type { IndexEntry, StoredObject } from '../store/store.js';
+
+export type HttpMethod = 'GET' | 'POST' | 'DELETE';
+export type Obj = Record<string, any>;
+
+export interface Operation {
+  method: HttpMethod;
+  /** URL template with `{name}` placeholders, e.g. /v1/customers/{id}. */
+  path: string;
+  /** Key of the generated parameter table; defaults to `${method} ${path}`. */
+  paramsKey?: string;
+  /** Runs inside a store transaction (state changes, events, idempotency result). */
+  write: boolean;
+  /** Publishable keys may call it (what Stripe.js may do). */
+  publishable?: boolean;
+  /** The response is a list or search result: `expand[]=data.x` applies to its items. */
+  returnsList?: boolean;
+  handler(ctx: ReadContext | WriteContext, params: Params, path: Record<string, string>): Promise<Obj>;
+}
+
+export interface ListFilterPlan {
+  index?: IndexEntry;
+  indexPrefix?: ListRequest['indexPrefix'];
+  filter?: (data: Obj) => boolean;
+}
+
+export interface ResourceDef {
+  /** The `object` value, e.g. "customer". */
+  object: string;
+  /** Id prefix without underscore, e.g. "cus". */
+  prefix: string;
+  /** Collection URL, e.g. /v1/customers. */
+  path: string;
+  /** Secondary index entries of a stored object, for list filters and lookups. */
+  index?(obj: Obj): IndexEntry[];
+  /** Plans the resource's own list filters (beyond limit, cursors, created). */
+  listFilters?(params: Params): ListFilterPlan;
+  search?: SearchFields;
+  events?: { created?: string; updated?: string; deleted?: string };
+  /** Builds the new object (id, object, created, livemode are filled in). */
+  create?(ctx: WriteContext, params: Params, base: Obj): Promise<Obj>;
+  /** Runs after the new object is stored (objects it creates, such as a product's default price). */
+  afterCreate?(ctx: WriteContext, obj: Obj, params: Params): Promise<void>;
+  /** Fields stored but only returned when expanded (Stripe's "includable" fields). */
+  includable?: readonly string[];
+  /** Returns the updated object (a modified copy of current). */
+  update?(ctx: WriteContext, current: Obj, params: Params): Promise<Obj>;
+  /** Deletion: refuse (throw) or prepare; the object becomes a tombstone. */
+  delete?(ctx: WriteContext, current: Obj): Promise<void>;
+  /** Deleted objects retrieve as `{id, object, deleted: true}` (customers) instead of 404. */
+  retrieveDeleted?: boolean;
+  /** Extra operations of this family (actions like /confirm, nested lists). */
+  operations?: (def: ResourceDef) => Operation[];
+  /** Which standard operations exist (default: those whose hooks are defined, plus retrieve/list). */
+  standard?: Partial<Record<'create' | 'retrieve' | 'update' | 'delete' | 'list' | 'search', boolean>>;
+}
+
+// ---- Building blocks resources use for behaviour that spans objects
+
+export async function loadObject(ctx: ReadContext, def: ResourceDef, id: string, param = 'id', forUpdate = false): Promise<StoredObject> {
+  const found = forUpdate && 'tx' in ctx ? await (ctx as WriteContext).tx.getForUpdate(ctx.scope, id) : await ctx.db.get(ctx.scope, id);
+  if (!found || found.type !== def.object || found.deleted) throw noSuchResource(def.object, id, param);
+  return found;
+}
+
+export async function insertObject(ctx: WriteContext, def: ResourceDef, obj: Obj): Promise<Obj> {
+  const data = canonicalize(obj);
+  await ctx.tx.insert(ctx.scope, { id: data.id, type: def.object, created: data.created, data, index: def.index?.(data) ?? [] });
+  if (def.events?.created) await emitEvent(ctx, def.events.created, data);
+  return data;
+}
+
+/** Writes an updated object; emits the updated event only when something changed. */
+export async function saveObject(ctx: WriteContext, def: ResourceDef, current: StoredObject, next: Obj, eventType = def.events?.updated): Promise<Obj> {
+  const data = canonicalize(next);
+  const prev = previousAttributes(current.data, data);
+  if (!prev) return current.data;
+  await ctx.tx.update(ctx.scope, { id: current.id, version: current.version, data, index: def.index?.(data) ?? [] });
+  if (eventType) await emitEvent(ctx, eventType, data, prev);
+  return data;
+}
+
+export function newObjectBase(ctx: WriteContext, def: ResourceDef): Obj {
+  return { id: ctx.services.ids.id(def.prefix), object: def.object, created: ctx.now(), livemode: ctx.scope.livemode };
+}
+
+/** Runs a family's create hook and stores the result: used by the create route and by other families (product_data). */
+export async function createObject(ctx: WriteContext, def: ResourceDef, params: Params): Promise<Obj> {
+  if (!def.create) throw new Error(`${def.object} has no create`);
+  const obj = await def.create(ctx, params, newObjectBase(ctx, def));
+  const stored = await insertObject(ctx, def, obj);
+  await def.afterCreate?.(ctx, stored, params);
+  return stored;
+}
+
+/** Sets `key` on `target` from a param: undefined leaves it, null ("" on the wire) unsets it. */
+export function assign(target: Obj, params: Params, key: string, unset: unknown = null): void {
+  if (params[key] === undefined) return;
+  target[key] = params[key] === null ? unset : params[key];
+}
+
+// ---- The standard operations
+
+export function operationsFor(def: ResourceDef): Operation[] {
+  const has = (op: keyof NonNullable<ResourceDef['standard']>, dflt: boolean) => def.standard?.[op] ?? dflt;
+  const item = `${def.path}/{id}`;
+  const ops: Operation[] = [];
+
+  if (has('create', !!def.create)) {
+    ops.push({ method: 'POST', path: def.path, write: true, handler: (ctx, params) => createObject(ctx as WriteContext, def, params) });
+  }
+  if (has('search', !!def.search)) {
+    ops.push({
+      method: 'GET', path: `${def.path}/search`, write: false, returnsList: true,
+      handler: (ctx, params) => searchObjects(ctx, { type: def.object, url: `${def.path}/search`, fields: def.search! }, params),
+    });
+  }
+  if (has('retrieve', true)) {
+    ops.push({
+      method: 'GET', path: item, write: false,
+      handler: async (ctx, _params, p) => {
+        const found = await ctx.db.get(ctx.scope, p.id!);
+        if (!found || found.type !== def.object) throw noSuchResource(def.object, p.id!);
+        if (found.deleted) {
+          if (def.retrieveDeleted) return { id: found.id, object: def.object, deleted: true };
+          throw noSuchResource(def.object, p.id!);
+        }
+        return found.data;
+      },
+    });
+  }
+  if (has('update', !!def.update)) {
+    ops.push({
+      method: 'POST', path: item, write: true,
+      handler: async (ctx, params, p) => {
+        const w = ctx as WriteContext;
+        const current = await loadObject(w, def, p.id!, 'id', true);
+        const next = await def.update!(w, structuredClone(current.data), params);
+        return saveObject(w, def, current, next);
+      },
+    });
+  }
+  if (has('delete', !!def.delete)) {
+    ops.push({
+      method: 'DELETE', path: item, write: true,
+      handler: async (ctx, _params, p) => {
+        const w = ctx as WriteContext;
+        const current = await loadObject(w, def, p.id!, 'id', true);
+        await def.delete!(w, current.data);
+        await w.tx.update(w.scope, { id: current.id, version: current.version, data: current.data, index: [], deleted: true });
+        if (def.events?.deleted) await emitEvent(w, def.events.deleted, current.data);
+        return { id: current.id, object: def.object, deleted: true };
+      },
+    });
+  }
+  if (has('list', true)) {
+    ops.push({
+      method: 'GET', path: def.path, write: false, returnsList: true,
+      handler: async (ctx, params) => {
+        const plan = def.listFilters?.(params) ?? {};
+        const { rows, has_more } = await listObjects(ctx, {
+          type: def.object, url: def.path, limit: params.limit, starting_after: params.starting_after,
+          ending_before: params.ending_before, created: params.created, ...plan,
+        });
+        return { object: 'list', data: rows.map((r) => r.data), has_more, url: def.path };
+      },
+    });
+  }
+  ops.push(...(def.operations?.(def) ?? []));
+  return ops;
+}
+
+/** `Invalid <param>` helper for resources' own checks. */
+export function invalidParam(message: string, param: string): never {
+  throw invalidRequest(message, param);
+}

@@ -1,0 +1,69 @@
+// Starting and stopping a Pinstripe server: store, clock, id generator, HTTP app, and the
+// housekeeping timers. Used by the CLI (`pinstripe serve`) and by the tests.
+import pino, { type Logger } from 'pino';
+import { SystemClock, type Clock } from './api/clock.js';
+import { createIdGenerator } from './api/ids.js';
+import type { Services } from './api/context.js';
+import { buildApp, type App } from './http/server.js';
+import { openStore } from './store/open.js';
+import type { Store } from './store/store.js';
+
+export interface ServerOptions {
+  port?: number;
+  host?: string;
+  dataDir?: string;
+  databaseUrl?: string;
+  seed?: number;
+  clock?: Clock;
+  /** pino level, or 'silent'. */
+  logLevel?: string;
+  /** Use this store instead of opening one (tests). */
+  store?: Store;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  app: App;
+  services: Services;
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_PORT = 12111;
+export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_DATA_DIR = './.pinstripe';
+
+export async function startServer(opts: ServerOptions = {}): Promise<RunningServer> {
+  const logger = pino({ level: opts.logLevel ?? 'info' });
+  const store = opts.store ?? await openStore({ dataDir: opts.dataDir ?? DEFAULT_DATA_DIR, databaseUrl: opts.databaseUrl });
+  const services: Services = {
+    store,
+    clock: opts.clock ?? new SystemClock(),
+    ids: createIdGenerator(opts.seed),
+  };
+  const app = buildApp({ services, logger });
+  await app.listen({ port: opts.port ?? DEFAULT_PORT, host: opts.host ?? DEFAULT_HOST });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : opts.port ?? DEFAULT_PORT;
+  const host = opts.host ?? DEFAULT_HOST;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+  // Idempotency records live 24 hours.
+  const expiry = setInterval(() => {
+    store.expireIdempotency(services.clock.nowMs() - 24 * 3600 * 1000).catch((err) => logger.warn({ err }, 'idempotency expiry failed'));
+  }, 10 * 60 * 1000);
+  expiry.unref();
+
+  let closed = false;
+  return {
+    url, port, app, services, logger,
+    async close() {
+      if (closed) return;
+      closed = true;
+      clearInterval(expiry);
+      await app.close(); // waits for in-flight requests
+      if (!opts.store) await store.close();
+    },
+  };
+}

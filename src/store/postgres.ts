@@ -1,0 +1,245 @@
+// PostgreSQL store: same tables and semantics as the SQLite store, shared by any number of
+// server processes. Writers lock the rows they change (SELECT … FOR UPDATE) and the version
+// column is compared on every update, so two processes racing on one object serialise and
+// neither loses the other's write. Idempotency claims are rows with a lease; INSERT … ON
+// CONFLICT makes the claim atomic across processes.
+import postgres from 'postgres';
+import {
+  ConflictError, MAX_CONFLICT_RETRIES,
+  type ClaimResult, type IndexEntry, type NewObject, type ObjectUpdate, type ScanQuery, type Scope, type Store,
+  type StoredObject, type Tx,
+} from './store.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS objects (
+  seq BIGSERIAL PRIMARY KEY,
+  account TEXT NOT NULL,
+  livemode BOOLEAN NOT NULL,
+  id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  created BIGINT NOT NULL,
+  version INTEGER NOT NULL,
+  deleted BOOLEAN NOT NULL DEFAULT false,
+  data TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS objects_by_id ON objects(account, livemode, id);
+CREATE INDEX IF NOT EXISTS objects_by_type ON objects(account, livemode, type, deleted, created, seq);
+CREATE TABLE IF NOT EXISTS object_index (
+  seq BIGINT NOT NULL,
+  account TEXT NOT NULL,
+  livemode BOOLEAN NOT NULL,
+  type TEXT NOT NULL,
+  field TEXT NOT NULL,
+  value TEXT NOT NULL,
+  created BIGINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS object_index_lookup ON object_index(account, livemode, type, field, value COLLATE "C", created, seq);
+CREATE INDEX IF NOT EXISTS object_index_by_seq ON object_index(seq);
+CREATE TABLE IF NOT EXISTS idempotency (
+  account TEXT NOT NULL,
+  livemode BOOLEAN NOT NULL,
+  key TEXT NOT NULL,
+  request_hash TEXT NOT NULL,
+  state TEXT NOT NULL,
+  status INTEGER,
+  body TEXT,
+  created_ms BIGINT NOT NULL,
+  locked_until_ms BIGINT NOT NULL,
+  PRIMARY KEY (account, livemode, key)
+);
+CREATE INDEX IF NOT EXISTS idempotency_by_age ON idempotency(created_ms);
+`;
+
+type Sql = postgres.Sql<{ bigint: number }> | postgres.TransactionSql<{ bigint: number }>;
+
+interface Row {
+  seq: number; id: string; type: string; created: number; version: number; deleted: boolean; data: string;
+}
+const toObject = (r: Row): StoredObject => ({
+  id: r.id, type: r.type, created: Number(r.created), seq: Number(r.seq), version: r.version, deleted: r.deleted, data: JSON.parse(r.data),
+});
+
+function scanParts(scope: Scope, q: Partial<ScanQuery>): { text: string; args: unknown[]; c: string } {
+  const args: unknown[] = [scope.account, scope.livemode, q.type];
+  const where: string[] = [];
+  let from: string;
+  const c = q.index || q.indexPrefix ? 'i' : 'o';
+  const p = () => `$${args.length}`;
+  if (c === 'i') {
+    from = 'object_index i JOIN objects o ON o.seq = i.seq';
+    where.push('i.account = $1', 'i.livemode = $2', 'i.type = $3');
+    if (q.index) {
+      args.push(q.index.field); where.push(`i.field = ${p()}`);
+      args.push(q.index.value); where.push(`i.value = ${p()}`);
+    } else {
+      args.push(q.indexPrefix!.field); where.push(`i.field = ${p()}`);
+      args.push(q.indexPrefix!.prefix); where.push(`i.value COLLATE "C" >= ${p()}`);
+      args.push(q.indexPrefix!.prefix + '\uffff'); where.push(`i.value COLLATE "C" < ${p()}`);
+    }
+  } else {
+    from = 'objects o';
+    where.push('o.account = $1', 'o.livemode = $2', 'o.type = $3');
+  }
+  if (!q.includeDeleted) where.push('o.deleted = false');
+  const cr = q.created;
+  if (cr?.gt !== undefined) { args.push(cr.gt); where.push(`${c}.created > ${p()}`); }
+  if (cr?.gte !== undefined) { args.push(cr.gte); where.push(`${c}.created >= ${p()}`); }
+  if (cr?.lt !== undefined) { args.push(cr.lt); where.push(`${c}.created < ${p()}`); }
+  if (cr?.lte !== undefined) { args.push(cr.lte); where.push(`${c}.created <= ${p()}`); }
+  if (q.after) {
+    args.push(q.after.created);
+    const a = p();
+    args.push(q.after.seq);
+    where.push(`(${c}.created, ${c}.seq) ${q.direction === 'older' ? '<' : '>'} (${a}, ${p()})`);
+  }
+  return { text: `FROM ${from} WHERE ${where.join(' AND ')}`, args, c };
+}
+
+const COLS = 'o.seq, o.id, o.type, o.created, o.version, o.deleted, o.data';
+
+async function getOn(sql: Sql, scope: Scope, id: string, forUpdate = false): Promise<StoredObject | null> {
+  const rows = await sql.unsafe<Row[]>(
+    `SELECT seq, id, type, created, version, deleted, data FROM objects WHERE account = $1 AND livemode = $2 AND id = $3${forUpdate ? ' FOR UPDATE' : ''}`,
+    [scope.account, scope.livemode, id] as any[], { prepare: true });
+  return rows[0] ? toObject(rows[0]) : null;
+}
+
+async function scanOn(sql: Sql, scope: Scope, q: ScanQuery): Promise<StoredObject[]> {
+  const { text, args, c } = scanParts(scope, q);
+  const order = q.direction === 'older' ? 'DESC' : 'ASC';
+  args.push(q.limit);
+  const rows = await sql.unsafe<Row[]>(`SELECT ${COLS} ${text} ORDER BY ${c}.created ${order}, ${c}.seq ${order} LIMIT $${args.length}`, args as any[], { prepare: true });
+  return rows.map(toObject);
+}
+
+async function countOn(sql: Sql, scope: Scope, q: Omit<ScanQuery, 'limit' | 'direction' | 'after'>): Promise<number> {
+  const { text, args } = scanParts(scope, q);
+  const rows = await sql.unsafe<{ n: number }[]>(`SELECT count(*)::int AS n ${text}`, args as any[], { prepare: true });
+  return Number(rows[0]!.n);
+}
+
+async function writeIndex(sql: Sql, seq: number, scope: Scope, type: string, created: number, index: IndexEntry[]): Promise<void> {
+  if (!index.length) return;
+  const rows = index.map((e) => ({ seq, account: scope.account, livemode: scope.livemode, type, field: e.field, value: e.value, created }));
+  await sql`INSERT INTO object_index ${sql(rows, 'seq', 'account', 'livemode', 'type', 'field', 'value', 'created')}`;
+}
+
+export class PostgresStore implements Store {
+  readonly kind = 'postgres' as const;
+  private sql: postgres.Sql<{ bigint: number }>;
+
+  private constructor(sql: postgres.Sql<{ bigint: number }>) {
+    this.sql = sql;
+  }
+
+  static async open(url: string, options: { max?: number } = {}): Promise<PostgresStore> {
+    const sql = postgres(url, {
+      max: options.max ?? 10,
+      onnotice: () => {},
+      types: { bigint: postgres.BigInt } as any,
+    }) as unknown as postgres.Sql<{ bigint: number }>;
+    // Several processes may start at once: serialise schema creation with an advisory lock.
+    await sql.begin(async (tx) => {
+      await tx`SELECT pg_advisory_xact_lock(7270001)`;
+      await tx.unsafe(SCHEMA);
+    });
+    return new PostgresStore(sql);
+  }
+
+  get(scope: Scope, id: string) { return getOn(this.sql, scope, id); }
+  scan(scope: Scope, q: ScanQuery) { return scanOn(this.sql, scope, q); }
+  count(scope: Scope, q: Omit<ScanQuery, 'limit' | 'direction' | 'after'>) { return countOn(this.sql, scope, q); }
+
+  async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      const hooks: Array<() => void> = [];
+      try {
+        const result = await this.sql.begin(async (t) => {
+          const tx: Tx = {
+            get: (scope, id) => getOn(t, scope, id),
+            getForUpdate: (scope, id) => getOn(t, scope, id, true),
+            scan: (scope, q) => scanOn(t, scope, q),
+            count: (scope, q) => countOn(t, scope, q),
+            insert: async (scope, obj: NewObject) => {
+              const [row] = await t<{ seq: number }[]>`INSERT INTO objects (account, livemode, id, type, created, version, deleted, data)
+                VALUES (${scope.account}, ${scope.livemode}, ${obj.id}, ${obj.type}, ${obj.created}, 1, false, ${JSON.stringify(obj.data)}) RETURNING seq`;
+              const seq = Number(row!.seq);
+              await writeIndex(t, seq, scope, obj.type, obj.created, obj.index);
+              return { id: obj.id, type: obj.type, created: obj.created, seq, version: 1, deleted: false, data: obj.data };
+            },
+            update: async (scope, u: ObjectUpdate) => {
+              const rows = await t<Omit<Row, 'data'>[]>`UPDATE objects SET data = ${JSON.stringify(u.data)}, version = version + 1, deleted = ${u.deleted ?? false}
+                WHERE account = ${scope.account} AND livemode = ${scope.livemode} AND id = ${u.id} AND version = ${u.version}
+                RETURNING seq, id, type, created, version, deleted`;
+              const row = rows[0];
+              if (!row) throw new ConflictError(u.id);
+              await t`DELETE FROM object_index WHERE seq = ${row.seq}`;
+              if (!u.deleted) await writeIndex(t, Number(row.seq), scope, row.type, Number(row.created), u.index);
+              return { id: row.id, type: row.type, created: Number(row.created), seq: Number(row.seq), version: row.version, deleted: row.deleted, data: u.data };
+            },
+            finishIdempotency: async (scope, key, status, body) => { await this.finishOn(t, scope, key, status, body); },
+            afterCommit: (f) => { hooks.push(f); },
+          };
+          return fn(tx);
+        });
+        for (const h of hooks) h();
+        return result as T;
+      } catch (e) {
+        const code = (e as { code?: string }).code;
+        const retriable = e instanceof ConflictError || code === '40001' || code === '40P01';
+        if (retriable && attempt < MAX_CONFLICT_RETRIES) continue;
+        throw e;
+      }
+    }
+  }
+
+  private async finishOn(sql: Sql, scope: Scope, key: string, status: number, body: string): Promise<void> {
+    await sql`UPDATE idempotency SET state = 'done', status = ${status}, body = ${body}
+      WHERE account = ${scope.account} AND livemode = ${scope.livemode} AND key = ${key}`;
+  }
+
+  async claimIdempotency(scope: Scope, key: string, requestHash: string, nowMs: number, leaseMs: number): Promise<ClaimResult> {
+    const dayAgo = nowMs - 24 * 3600 * 1000;
+    // Insert a fresh claim, or take over an expired record or a pending claim whose lease ran
+    // out (its process died); otherwise the existing row wins and is returned.
+    const claimed = await this.sql`INSERT INTO idempotency (account, livemode, key, request_hash, state, created_ms, locked_until_ms)
+      VALUES (${scope.account}, ${scope.livemode}, ${key}, ${requestHash}, 'pending', ${nowMs}, ${nowMs + leaseMs})
+      ON CONFLICT (account, livemode, key) DO UPDATE SET request_hash = excluded.request_hash, state = 'pending', status = NULL, body = NULL,
+        created_ms = excluded.created_ms, locked_until_ms = excluded.locked_until_ms
+      WHERE idempotency.created_ms < ${dayAgo} OR (idempotency.state = 'pending' AND idempotency.locked_until_ms < ${nowMs})
+      RETURNING key`;
+    if (claimed.length) return { kind: 'claimed' };
+    const rows = await this.sql<{ request_hash: string; state: 'pending' | 'done'; status: number | null; body: string | null; created_ms: number; locked_until_ms: number }[]>`
+      SELECT request_hash, state, status, body, created_ms, locked_until_ms FROM idempotency
+      WHERE account = ${scope.account} AND livemode = ${scope.livemode} AND key = ${key}`;
+    const r = rows[0];
+    if (!r) return this.claimIdempotency(scope, key, requestHash, nowMs, leaseMs); // expired between the two statements
+    return { kind: 'existing', record: { requestHash: r.request_hash, state: r.state, status: r.status, body: r.body, createdMs: Number(r.created_ms), lockedUntilMs: Number(r.locked_until_ms) } };
+  }
+
+  finishIdempotency(scope: Scope, key: string, status: number, body: string): Promise<void> {
+    return this.finishOn(this.sql, scope, key, status, body);
+  }
+
+  async releaseIdempotency(scope: Scope, key: string): Promise<void> {
+    await this.sql`DELETE FROM idempotency WHERE account = ${scope.account} AND livemode = ${scope.livemode} AND key = ${key} AND state = 'pending'`;
+  }
+
+  async expireIdempotency(beforeMs: number): Promise<number> {
+    const r = await this.sql`DELETE FROM idempotency WHERE created_ms < ${beforeMs}`;
+    return r.count;
+  }
+
+  async reset(account?: string): Promise<void> {
+    await this.sql.begin(async (t) => {
+      for (const table of ['object_index', 'objects', 'idempotency']) {
+        if (account) await t.unsafe(`DELETE FROM ${table} WHERE account = $1`, [account]);
+        else await t.unsafe(`DELETE FROM ${table}`);
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.sql.end({ timeout: 5 });
+  }
+}

@@ -1,0 +1,283 @@
+// Embedded store: SQLite through better-sqlite3, WAL mode, in the data directory.
+//
+// better-sqlite3 is synchronous, but the Store interface is async (PostgreSQL). Two
+// connections keep them apart: writes run one transaction at a time on the writer
+// connection behind an async mutex (SQLite allows one writer anyway), while reads outside
+// transactions use a reader connection, which in WAL mode only ever sees committed data.
+// synchronous=NORMAL in WAL mode survives a process crash (kill -9): a commit is in the
+// OS before the response is sent.
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  ConflictError, MAX_CONFLICT_RETRIES,
+  type ClaimResult, type Cursor, type IdempotencyRecord, type IndexEntry, type NewObject, type ObjectUpdate,
+  type ScanQuery, type Scope, type Store, type StoredObject, type Tx,
+} from './store.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS objects (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  account TEXT NOT NULL,
+  livemode INTEGER NOT NULL,
+  id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  version INTEGER NOT NULL,
+  deleted INTEGER NOT NULL DEFAULT 0,
+  data TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS objects_by_id ON objects(account, livemode, id);
+CREATE INDEX IF NOT EXISTS objects_by_type ON objects(account, livemode, type, deleted, created, seq);
+CREATE TABLE IF NOT EXISTS object_index (
+  seq INTEGER NOT NULL,
+  account TEXT NOT NULL,
+  livemode INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  field TEXT NOT NULL,
+  value TEXT NOT NULL,
+  created INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS object_index_lookup ON object_index(account, livemode, type, field, value, created, seq);
+CREATE INDEX IF NOT EXISTS object_index_by_seq ON object_index(seq);
+CREATE TABLE IF NOT EXISTS idempotency (
+  account TEXT NOT NULL,
+  livemode INTEGER NOT NULL,
+  key TEXT NOT NULL,
+  request_hash TEXT NOT NULL,
+  state TEXT NOT NULL,
+  status INTEGER,
+  body TEXT,
+  created_ms INTEGER NOT NULL,
+  locked_until_ms INTEGER NOT NULL,
+  PRIMARY KEY (account, livemode, key)
+);
+CREATE INDEX IF NOT EXISTS idempotency_by_age ON idempotency(created_ms);
+`;
+
+interface Row {
+  seq: number; id: string; type: string; created: number; version: number; deleted: number; data: string;
+}
+
+const toObject = (r: Row): StoredObject => ({
+  id: r.id, type: r.type, created: r.created, seq: r.seq, version: r.version, deleted: r.deleted === 1, data: JSON.parse(r.data),
+});
+
+/** Builds the WHERE clause shared by scan and count. */
+function scanSql(q: Partial<ScanQuery>, args: unknown[]): { from: string; where: string[] } {
+  const where: string[] = [];
+  let from: string;
+  if (q.index || q.indexPrefix) {
+    // Walk the secondary index in (created, seq) order and join back to the object.
+    from = 'object_index i JOIN objects o ON o.seq = i.seq';
+    where.push('i.account = ?', 'i.livemode = ?', 'i.type = ?');
+    if (q.index) {
+      where.push('i.field = ?', 'i.value = ?');
+      args.push(q.index.field, q.index.value);
+    } else {
+      where.push('i.field = ?', 'i.value >= ?', 'i.value < ?');
+      args.push(q.indexPrefix!.field, q.indexPrefix!.prefix, q.indexPrefix!.prefix + '\uffff');
+    }
+    if (!q.includeDeleted) where.push('o.deleted = 0');
+  } else {
+    from = 'objects o';
+    where.push('o.account = ?', 'o.livemode = ?', 'o.type = ?');
+    if (!q.includeDeleted) where.push('o.deleted = 0');
+  }
+  const c = q.index || q.indexPrefix ? 'i' : 'o';
+  const cr = q.created;
+  if (cr?.gt !== undefined) { where.push(`${c}.created > ?`); args.push(cr.gt); }
+  if (cr?.gte !== undefined) { where.push(`${c}.created >= ?`); args.push(cr.gte); }
+  if (cr?.lt !== undefined) { where.push(`${c}.created < ?`); args.push(cr.lt); }
+  if (cr?.lte !== undefined) { where.push(`${c}.created <= ?`); args.push(cr.lte); }
+  return { from, where };
+}
+
+class Mutex {
+  private tail: Promise<void> = Promise.resolve();
+  lock(): Promise<() => void> {
+    let release!: () => void;
+    const next = new Promise<void>((r) => (release = r));
+    const prev = this.tail;
+    this.tail = prev.then(() => next);
+    return prev.then(() => release);
+  }
+}
+
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
+  private writer: Database.Database;
+  private reader: Database.Database;
+  private mutex = new Mutex();
+  private stmtCache = new Map<string, Database.Statement>();
+
+  constructor(dir: string, filename = 'pinstripe.sqlite') {
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, filename);
+    this.writer = new Database(file);
+    this.writer.pragma('journal_mode = WAL');
+    this.writer.pragma('synchronous = NORMAL');
+    this.writer.pragma('busy_timeout = 5000');
+    this.writer.exec(SCHEMA);
+    this.reader = new Database(file, { readonly: true });
+    this.reader.pragma('busy_timeout = 5000');
+  }
+
+  private stmt(db: Database.Database, sql: string): Database.Statement {
+    const key = (db === this.writer ? 'w:' : 'r:') + sql;
+    let s = this.stmtCache.get(key);
+    if (!s) { s = db.prepare(sql); this.stmtCache.set(key, s); }
+    return s;
+  }
+
+  // ---- reads, parameterised by connection so transactions read their own writes
+  private getOn(db: Database.Database, scope: Scope, id: string): StoredObject | null {
+    const row = this.stmt(db, 'SELECT seq, id, type, created, version, deleted, data FROM objects WHERE account = ? AND livemode = ? AND id = ?')
+      .get(scope.account, scope.livemode ? 1 : 0, id) as Row | undefined;
+    return row ? toObject(row) : null;
+  }
+
+  private scanOn(db: Database.Database, scope: Scope, q: ScanQuery): StoredObject[] {
+    const args: unknown[] = [scope.account, scope.livemode ? 1 : 0, q.type];
+    const { from, where } = scanSql(q, args);
+    const c = q.index || q.indexPrefix ? 'i' : 'o';
+    const older = q.direction === 'older';
+    if (q.after) {
+      where.push(`(${c}.created, ${c}.seq) ${older ? '<' : '>'} (?, ?)`);
+      args.push(q.after.created, q.after.seq);
+    }
+    const order = older ? 'DESC' : 'ASC';
+    const sql = `SELECT o.seq, o.id, o.type, o.created, o.version, o.deleted, o.data FROM ${from} WHERE ${where.join(' AND ')} ORDER BY ${c}.created ${order}, ${c}.seq ${order} LIMIT ?`;
+    args.push(q.limit);
+    return (this.stmt(db, sql).all(...args) as Row[]).map(toObject);
+  }
+
+  private countOn(db: Database.Database, scope: Scope, q: Omit<ScanQuery, 'limit' | 'direction' | 'after'>): number {
+    const args: unknown[] = [scope.account, scope.livemode ? 1 : 0, q.type];
+    const { from, where } = scanSql(q, args);
+    return (this.stmt(db, `SELECT count(*) AS n FROM ${from} WHERE ${where.join(' AND ')}`).get(...args) as { n: number }).n;
+  }
+
+  async get(scope: Scope, id: string) { return this.getOn(this.reader, scope, id); }
+  async scan(scope: Scope, q: ScanQuery) { return this.scanOn(this.reader, scope, q); }
+  async count(scope: Scope, q: Omit<ScanQuery, 'limit' | 'direction' | 'after'>) { return this.countOn(this.reader, scope, q); }
+
+  private writeIndex(seq: number, scope: Scope, type: string, created: number, index: IndexEntry[]): void {
+    const ins = this.stmt(this.writer, 'INSERT INTO object_index (seq, account, livemode, type, field, value, created) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    for (const e of index) ins.run(seq, scope.account, scope.livemode ? 1 : 0, type, e.field, e.value, created);
+  }
+
+  private makeTx(afterCommit: Array<() => void>): Tx {
+    const w = this.writer;
+    return {
+      get: async (scope, id) => this.getOn(w, scope, id),
+      getForUpdate: async (scope, id) => this.getOn(w, scope, id), // the writer lock serialises
+      scan: async (scope, q) => this.scanOn(w, scope, q),
+      count: async (scope, q) => this.countOn(w, scope, q),
+      insert: async (scope, obj: NewObject) => {
+        const data = JSON.stringify(obj.data);
+        const info = this.stmt(w, 'INSERT INTO objects (account, livemode, id, type, created, version, deleted, data) VALUES (?, ?, ?, ?, ?, 1, 0, ?)')
+          .run(scope.account, scope.livemode ? 1 : 0, obj.id, obj.type, obj.created, data);
+        const seq = Number(info.lastInsertRowid);
+        this.writeIndex(seq, scope, obj.type, obj.created, obj.index);
+        return { id: obj.id, type: obj.type, created: obj.created, seq, version: 1, deleted: false, data: obj.data };
+      },
+      update: async (scope, u: ObjectUpdate) => {
+        const row = this.stmt(w, 'UPDATE objects SET data = ?, version = version + 1, deleted = ? WHERE account = ? AND livemode = ? AND id = ? AND version = ? RETURNING seq, id, type, created, version, deleted')
+          .get(JSON.stringify(u.data), u.deleted ? 1 : 0, scope.account, scope.livemode ? 1 : 0, u.id, u.version) as Omit<Row, 'data'> | undefined;
+        if (!row) throw new ConflictError(u.id);
+        this.stmt(w, 'DELETE FROM object_index WHERE seq = ?').run(row.seq);
+        if (!u.deleted) this.writeIndex(row.seq, scope, row.type, row.created, u.index);
+        return { id: row.id, type: row.type, created: row.created, seq: row.seq, version: row.version, deleted: row.deleted === 1, data: u.data };
+      },
+      finishIdempotency: async (scope, key, status, body) => this.finishSync(scope, key, status, body),
+      afterCommit: (fn) => { afterCommit.push(fn); },
+    };
+  }
+
+  async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    const release = await this.mutex.lock();
+    try {
+      for (let attempt = 0; ; attempt++) {
+        const hooks: Array<() => void> = [];
+        this.writer.exec('BEGIN IMMEDIATE');
+        try {
+          const result = await fn(this.makeTx(hooks));
+          this.writer.exec('COMMIT');
+          for (const h of hooks) h();
+          return result;
+        } catch (e) {
+          if (this.writer.inTransaction) this.writer.exec('ROLLBACK');
+          if (e instanceof ConflictError && attempt < MAX_CONFLICT_RETRIES) continue;
+          throw e;
+        }
+      }
+    } finally {
+      release();
+    }
+  }
+
+  private finishSync(scope: Scope, key: string, status: number, body: string): void {
+    this.stmt(this.writer, "UPDATE idempotency SET state = 'done', status = ?, body = ? WHERE account = ? AND livemode = ? AND key = ?")
+      .run(status, body, scope.account, scope.livemode ? 1 : 0, key);
+  }
+
+  async claimIdempotency(scope: Scope, key: string, requestHash: string, nowMs: number, leaseMs: number): Promise<ClaimResult> {
+    const release = await this.mutex.lock();
+    try {
+      const lm = scope.livemode ? 1 : 0;
+      const row = this.stmt(this.writer, 'SELECT request_hash, state, status, body, created_ms, locked_until_ms FROM idempotency WHERE account = ? AND livemode = ? AND key = ?')
+        .get(scope.account, lm, key) as { request_hash: string; state: 'pending' | 'done'; status: number | null; body: string | null; created_ms: number; locked_until_ms: number } | undefined;
+      const expired = row && row.created_ms < nowMs - 24 * 3600 * 1000;
+      const stale = row && row.state === 'pending' && row.locked_until_ms < nowMs;
+      if (row && !expired && !stale) {
+        const record: IdempotencyRecord = { requestHash: row.request_hash, state: row.state, status: row.status, body: row.body, createdMs: row.created_ms, lockedUntilMs: row.locked_until_ms };
+        return { kind: 'existing', record };
+      }
+      this.stmt(this.writer, "INSERT INTO idempotency (account, livemode, key, request_hash, state, created_ms, locked_until_ms) VALUES (?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT (account, livemode, key) DO UPDATE SET request_hash = excluded.request_hash, state = 'pending', status = NULL, body = NULL, created_ms = excluded.created_ms, locked_until_ms = excluded.locked_until_ms")
+        .run(scope.account, lm, key, requestHash, nowMs, nowMs + leaseMs);
+      return { kind: 'claimed' };
+    } finally {
+      release();
+    }
+  }
+
+  async finishIdempotency(scope: Scope, key: string, status: number, body: string): Promise<void> {
+    const release = await this.mutex.lock();
+    try { this.finishSync(scope, key, status, body); } finally { release(); }
+  }
+
+  async releaseIdempotency(scope: Scope, key: string): Promise<void> {
+    const release = await this.mutex.lock();
+    try {
+      this.stmt(this.writer, "DELETE FROM idempotency WHERE account = ? AND livemode = ? AND key = ? AND state = 'pending'").run(scope.account, scope.livemode ? 1 : 0, key);
+    } finally { release(); }
+  }
+
+  async expireIdempotency(beforeMs: number): Promise<number> {
+    const release = await this.mutex.lock();
+    try { return this.stmt(this.writer, 'DELETE FROM idempotency WHERE created_ms < ?').run(beforeMs).changes; } finally { release(); }
+  }
+
+  async reset(account?: string): Promise<void> {
+    const release = await this.mutex.lock();
+    try {
+      const run = (sql: string) => (account ? this.writer.prepare(sql + ' WHERE account = ?').run(account) : this.writer.prepare(sql).run());
+      this.writer.transaction(() => {
+        run('DELETE FROM object_index');
+        run('DELETE FROM objects');
+        run('DELETE FROM idempotency');
+      })();
+    } finally { release(); }
+  }
+
+  async close(): Promise<void> {
+    const release = await this.mutex.lock();
+    try {
+      this.reader.close();
+      this.writer.close();
+    } finally { release(); }
+  }
+}
+
+export type { Cursor };

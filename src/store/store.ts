@@ -1,0 +1,125 @@
+// The one Store interface. Two backends implement it (SQLite embedded, PostgreSQL) and pass
+// the same test suite. Every Stripe object lives in one `objects` table keyed by
+// (account, livemode, id) with its canonical JSON, a version column for compare-and-swap and
+// declared secondary index entries (object_index) for the fields lists and searches filter
+// on, so a new resource family needs no new table.
+
+export interface Scope {
+  account: string;
+  livemode: boolean;
+}
+
+export interface StoredObject {
+  id: string;
+  type: string;
+  created: number;
+  /** Insertion order; the tie-break among objects created in the same second. */
+  seq: number;
+  version: number;
+  deleted: boolean;
+  data: Record<string, any>;
+}
+
+/** A secondary index entry: lists and searches may look objects up by (field, value). */
+export interface IndexEntry {
+  field: string;
+  value: string;
+}
+
+export interface NewObject {
+  id: string;
+  type: string;
+  created: number;
+  data: Record<string, any>;
+  index: IndexEntry[];
+}
+
+export interface ObjectUpdate {
+  id: string;
+  /** The version read; the write fails with ConflictError if another writer got there first. */
+  version: number;
+  data: Record<string, any>;
+  index: IndexEntry[];
+  deleted?: boolean;
+}
+
+/** Position in the (created, seq) order used by lists. */
+export interface Cursor {
+  created: number;
+  seq: number;
+}
+
+export interface ScanQuery {
+  type: string;
+  /** Restrict to objects with this index entry. */
+  index?: IndexEntry;
+  /** Restrict to objects whose index value for `field` starts with `prefix`. */
+  indexPrefix?: { field: string; prefix: string };
+  created?: { gt?: number; gte?: number; lt?: number; lte?: number };
+  /** Exclusive bound: `older` scans rows before it (newest first), `newer` rows after it (oldest first). */
+  after?: Cursor;
+  direction: 'older' | 'newer';
+  limit: number;
+  includeDeleted?: boolean;
+}
+
+export class ConflictError extends Error {
+  constructor(id: string) {
+    super(`concurrent update of ${id}`);
+  }
+}
+
+export interface IdempotencyRecord {
+  requestHash: string;
+  state: 'pending' | 'done';
+  status: number | null;
+  body: string | null;
+  createdMs: number;
+  lockedUntilMs: number;
+}
+
+export interface ReadOps {
+  get(scope: Scope, id: string): Promise<StoredObject | null>;
+  /** Rows in (created, seq) order, newest first for 'older'. */
+  scan(scope: Scope, q: ScanQuery): Promise<StoredObject[]>;
+  /** Cheap count for `total_count` and tests. */
+  count(scope: Scope, q: Omit<ScanQuery, 'limit' | 'direction' | 'after'>): Promise<number>;
+}
+
+export interface Tx extends ReadOps {
+  /** Reads an object and locks it against concurrent writers until the transaction ends. */
+  getForUpdate(scope: Scope, id: string): Promise<StoredObject | null>;
+  insert(scope: Scope, obj: NewObject): Promise<StoredObject>;
+  update(scope: Scope, obj: ObjectUpdate): Promise<StoredObject>;
+  /** Completes an idempotency claim in the same transaction as the state change. */
+  finishIdempotency(scope: Scope, key: string, status: number, body: string): Promise<void>;
+  /** Runs after a successful commit (e.g. wake the webhook worker). */
+  afterCommit(fn: () => void): void;
+}
+
+export type ClaimResult =
+  | { kind: 'claimed' }
+  | { kind: 'existing'; record: IdempotencyRecord };
+
+export interface Store extends ReadOps {
+  readonly kind: 'sqlite' | 'postgres';
+  /** Runs fn in one transaction; retried on ConflictError a few times. */
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /**
+   * Claims an idempotency key for a request about to execute. If a live claim or a finished
+   * record exists, returns it instead. A pending claim older than its lease (a crashed
+   * process) is taken over.
+   */
+  claimIdempotency(scope: Scope, key: string, requestHash: string, nowMs: number, leaseMs: number): Promise<ClaimResult>;
+  /** Records a response outside a state-changing transaction (errors after execution began). */
+  finishIdempotency(scope: Scope, key: string, status: number, body: string): Promise<void>;
+  /** Drops a claim whose request never produced a storable result. */
+  releaseIdempotency(scope: Scope, key: string): Promise<void>;
+  /** Deletes idempotency records older than the cutoff. */
+  expireIdempotency(beforeMs: number): Promise<number>;
+  /** Deletes every object of one account (both modes), or of everyone. */
+  reset(account?: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const MAX_CONFLICT_RETRIES = 5;
