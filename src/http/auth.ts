@@ -38,9 +38,11 @@ const cache = new Map<string, Auth>();
 
 function keyFromHeader(header: string | undefined): string | undefined {
   if (!header) return undefined;
-  const [scheme, value = ''] = header.trim().split(/\s+/, 2);
-  if (/^bearer$/i.test(scheme!)) return value;
-  if (/^basic$/i.test(scheme!)) {
+  const m = /^(\S+)\s*(.*)$/s.exec(header.trim());
+  const scheme = m?.[1] ?? '';
+  const value = m?.[2] ?? '';
+  if (/^bearer$/i.test(scheme)) return value;
+  if (/^basic$/i.test(scheme)) {
     const decoded = Buffer.from(value, 'base64').toString('utf8');
     return decoded.split(':')[0];
   }
