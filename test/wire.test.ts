@@ -21,10 +21,10 @@ describe('authentication', () => {
   test('malformed key is masked in the message', async () => {
     const r = await t.request('GET', '/v1/customers', { key: 'sk_test_bad key!abcd' });
     assert.equal(r.status, 401);
-    assert.equal(r.json.error.message, 'Invalid API Key provided: sk_test_****abcd');
+    assert.equal(r.json.error.message, 'Invalid API Key provided: sk_test_********abcd');
     const r2 = await t.request('GET', '/v1/customers', { key: 'nonsense1234' });
     assert.equal(r2.status, 401);
-    assert.equal(r2.json.error.message, 'Invalid API Key provided: ****1234');
+    assert.equal(r2.json.error.message, 'Invalid API Key provided: ********1234');
   });
   test('Basic auth with the key as user name', async () => {
     const key = freshKey();
@@ -116,8 +116,11 @@ describe('form decoding', () => {
     }
     const both = await t.request('GET', '/v1/customers?starting_after=cus_a&ending_before=cus_b');
     assert.equal(both.status, 400);
+    assert.equal(both.json.error.message, 'Received both starting_after and ending_before parameters. Please pass in only one.');
     const unknown = await t.request('GET', '/v1/customers?starting_after=cus_nope');
-    assert.equal(unknown.status, 404);
+    assert.equal(unknown.status, 400);
+    assert.equal(unknown.json.error.code, 'resource_missing');
+    assert.equal(unknown.json.error.message, "No such customer: 'cus_nope'");
     assert.equal(unknown.json.error.param, 'starting_after');
   });
   test('excessive nesting and huge bodies are clean 4xx', async () => {
@@ -189,9 +192,10 @@ describe('idempotency', () => {
   test('errors from execution are replayed too; validation errors are not saved', async () => {
     const key = `k-${Math.random()}`;
     const a = await t.request('POST', '/v1/customers', { body: 'test_clock=clock_missing', headers: { 'Idempotency-Key': key } });
-    assert.equal(a.status, 404);
+    assert.equal(a.status, 400);
     const b = await t.request('POST', '/v1/customers', { body: 'test_clock=clock_missing', headers: { 'Idempotency-Key': key } });
-    assert.equal(b.status, 404);
+    assert.equal(b.status, 400);
+    assert.equal(b.text, a.text);
     assert.equal(b.headers.get('idempotent-replayed'), 'true');
     const key2 = `k-${Math.random()}`;
     const v = await t.request('POST', '/v1/customers', { body: 'balance=abc', headers: { 'Idempotency-Key': key2 } });
@@ -228,7 +232,8 @@ describe('idempotency', () => {
     assert.equal(new Set(ok.map((r) => r.json.id)).size, 1);
     for (const r of results.filter((x) => x.status !== 200)) {
       assert.equal(r.status, 409);
-      assert.equal(r.json.error.type, 'idempotency_error');
+      assert.equal(r.json.error.code, 'idempotency_key_in_use');
+      assert.equal(r.headers.get('stripe-should-retry'), 'true');
     }
     const list = await t.request('GET', '/v1/customers', { key });
     assert.equal(list.json.data.length, 1);

@@ -58,9 +58,12 @@ export function unknownParam(param: string): StripeError {
   return invalidRequest(`Received unknown parameter: ${param}`, param, 'parameter_unknown');
 }
 
-/** `No such customer: 'cus_x'` — resource_missing, 404. */
+/**
+ * `No such customer: 'cus_x'` — resource_missing: 404 for the object in the URL, 400 for an
+ * object a parameter refers to.
+ */
 export function noSuchResource(objectName: string, id: string, param = 'id'): StripeError {
-  return invalidRequest(`No such ${objectName.replace(/_/g, ' ')}: '${id}'`, param, 'resource_missing', 404);
+  return invalidRequest(`No such ${objectName}: '${id}'`, param, 'resource_missing', param === 'id' ? 404 : 400);
 }
 
 export function authenticationError(message: string, status = 401): StripeError {

@@ -10,48 +10,53 @@ export const MAX_EXPAND_DEPTH = 4;
 /** A tree of paths: { customer: { default_source: {} } }. */
 export type ExpandTree = { [field: string]: ExpandTree };
 
-export function parseExpand(paths: readonly string[] | undefined, isList: boolean): { tree: ExpandTree; extras: Set<string> } {
+/**
+ * Parses expand[] paths. On lists every path must start with `data.` (the prefix counts as a
+ * level, as in Stripe); `allowedExtras` are list-level expansions such as search's total_count.
+ */
+export function parseExpand(paths: readonly string[] | undefined, isList: boolean, allowedExtras: readonly string[] = []): ExpandTree {
   const tree: ExpandTree = {};
-  const extras = new Set<string>(); // list-level expansions such as total_count on searches
   for (const path of paths ?? []) {
     let parts = path.split('.');
+    if (parts.length > MAX_EXPAND_DEPTH) {
+      throw invalidRequest(`You cannot expand more than ${MAX_EXPAND_DEPTH} levels of a property. Property: ${path}`, undefined, 'property_expansion_max_depth');
+    }
     if (isList) {
-      if (parts[0] !== 'data') { extras.add(path); continue; }
+      if (allowedExtras.includes(path)) continue;
+      if (parts[0] !== 'data' || parts.length < 2) {
+        throw invalidRequest(`This property cannot be expanded (${parts[0]}). You may want to try expanding 'data.${path}' instead.`);
+      }
       parts = parts.slice(1);
     }
-    if (parts.length === 0 || parts.some((p) => p === '')) {
-      throw invalidRequest(`This property cannot be expanded (${path}).`, 'expand');
-    }
-    if (parts.length > MAX_EXPAND_DEPTH) {
-      throw invalidRequest(`You cannot expand more than ${MAX_EXPAND_DEPTH} levels of a property. Property: ${path}`, 'expand');
-    }
+    const empty = parts.find((p) => p === '');
+    if (empty !== undefined) throw invalidRequest(`This property cannot be expanded (${path}).`);
     let node = tree;
     for (const p of parts) node = node[p] ??= {};
   }
-  return { tree, extras };
+  return tree;
 }
 
 const looksLikeId = (v: unknown): v is string => typeof v === 'string' && /^[a-z]+_[A-Za-z0-9_]+$/.test(v);
 
 /**
- * Expands `obj` in place (obj must be a private copy). `prefix` is the path so far, for messages.
+ * Expands `obj` in place (obj must be a private copy).
  */
-export async function applyExpand(ctx: ReadContext, obj: Record<string, any>, tree: ExpandTree, prefix = ''): Promise<void> {
+export async function applyExpand(ctx: ReadContext, obj: Record<string, any>, tree: ExpandTree): Promise<void> {
   for (const [field, sub] of Object.entries(tree)) {
-    const path = prefix ? `${prefix}.${field}` : field;
     const type = typeof obj.object === 'string' ? obj.object : undefined;
     const allowed = type ? expandableFields(type) : undefined;
     const value = obj[field];
     const permitted = allowed && allowed.length ? allowed.includes(field) : !type && (looksLikeId(value) || (value && typeof value === 'object'));
     if (!permitted || !(field in obj)) {
-      throw invalidRequest(`This property cannot be expanded (${path}).`, 'expand');
+      // Stripe names the first segment that cannot be expanded, not the whole path.
+      throw invalidRequest(`This property cannot be expanded (${field}).`);
     }
-    obj[field] = await expandValue(ctx, value, sub, path);
+    obj[field] = await expandValue(ctx, value, sub);
   }
 }
 
-async function expandValue(ctx: ReadContext, value: unknown, sub: ExpandTree, path: string): Promise<unknown> {
-  if (Array.isArray(value)) return Promise.all(value.map((v) => expandValue(ctx, v, sub, path)));
+async function expandValue(ctx: ReadContext, value: unknown, sub: ExpandTree): Promise<unknown> {
+  if (Array.isArray(value)) return Promise.all(value.map((v) => expandValue(ctx, v, sub)));
   let target: Record<string, any> | null = null;
   if (typeof value === 'string') {
     const found = await ctx.db.get(ctx.scope, value);
@@ -62,6 +67,6 @@ async function expandValue(ctx: ReadContext, value: unknown, sub: ExpandTree, pa
   } else {
     return value;
   }
-  if (Object.keys(sub).length) await applyExpand(ctx, target, sub, path);
+  if (Object.keys(sub).length) await applyExpand(ctx, target, sub);
   return target;
 }

@@ -32,9 +32,8 @@ export interface ListRequest {
 
 export function checkLimit(limit: number | undefined): number {
   if (limit === undefined) return 10;
-  if (limit < 1 || limit > 100) {
-    throw invalidRequest(`Invalid limit: must be between 1 and 100`, 'limit');
-  }
+  if (limit < 1) throw invalidRequest('This value must be greater than or equal to 1.', 'limit', 'parameter_invalid_integer');
+  if (limit > 100) throw invalidRequest('This value must be less than or equal to 100.', 'limit', 'parameter_invalid_integer');
   return limit;
 }
 
@@ -64,7 +63,7 @@ export async function scanFiltered(ctx: ReadContext, q: ScanQuery, want: number,
 export async function listObjects(ctx: ReadContext, req: ListRequest): Promise<{ rows: StoredObject[]; has_more: boolean }> {
   const limit = checkLimit(req.limit);
   if (req.starting_after !== undefined && req.ending_before !== undefined) {
-    throw invalidRequest('You may only specify one of these parameters: ending_before, starting_after.', 'ending_before');
+    throw invalidRequest('Received both starting_after and ending_before parameters. Please pass in only one.');
   }
   const cursorId = req.starting_after ?? req.ending_before;
   const direction = req.ending_before !== undefined ? 'newer' : 'older';

@@ -18,7 +18,7 @@ export function applyMetadata(current: Metadata | undefined, param: Record<strin
   const next: Metadata = { ...(current ?? {}) };
   for (const [key, value] of Object.entries(param)) {
     if (key.length > METADATA_MAX_KEY_LENGTH) {
-      throw invalidRequest(`Metadata keys can have a maximum length of ${METADATA_MAX_KEY_LENGTH} characters. The key '${key}' is too long.`, `${paramName}[${key}]`);
+      throw invalidRequest(`Metadata keys can have up to ${METADATA_MAX_KEY_LENGTH} characters, but you passed in a key that is ${key.length} characters. Invalid key: ${key}`, `${paramName}[${key.slice(0, 100)}]`);
     }
     if (key === '') throw invalidRequest('Metadata keys must not be empty.', paramName);
     if (/[[\]]/.test(key)) {
@@ -32,7 +32,7 @@ export function applyMetadata(current: Metadata | undefined, param: Record<strin
     next[key] = value;
   }
   if (Object.keys(next).length > METADATA_MAX_KEYS) {
-    throw invalidRequest(`You can have at most ${METADATA_MAX_KEYS} keys in metadata. Please remove some keys and try again.`, paramName);
+    throw invalidRequest(`Metadata can have up to ${METADATA_MAX_KEYS} keys, but you've set ${Object.keys(next).length}.`, paramName);
   }
   return next;
 }

@@ -13,5 +13,5 @@ export function resolveApiVersion(header: string | undefined): string {
   // Beta opt-ins ride along after a semicolon: "2024-09-30.acacia; feature_beta=v1".
   const version = header.split(';')[0]!.trim();
   if (PUBLISHED.has(version)) return version;
-  throw invalidRequest(`Invalid Stripe API version: ${version}`, undefined, 'api_version_invalid');
+  throw invalidRequest(`Invalid Stripe API version: ${header.trim()}`);
 }

@@ -17,11 +17,13 @@ const KEY = /^(sk|pk|rk)_(test|live)_([A-Za-z0-9_]{1,247})$/;
 const KINDS: Record<string, KeyKind> = { sk: 'secret', pk: 'publishable', rk: 'restricted' };
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
-/** Stripe masks keys in messages: the prefix, asterisks, and the last four characters. */
+/**
+ * Stripe masks keys in messages by keeping the first eight and the last four characters and
+ * starring the rest, so the length is unchanged: sk_test_********************alls.
+ */
 export function maskKey(key: string): string {
-  const m = /^([a-z]{2}_(?:test|live)_)(.*)$/.exec(key);
-  if (!m) return key.length > 4 ? `****${key.slice(-4)}` : '****';
-  return `${m[1]}****${m[2]!.slice(-4)}`;
+  if (key.length <= 12) return '*'.repeat(Math.max(0, key.length - 4)) + key.slice(-4);
+  return key.slice(0, 8) + '*'.repeat(key.length - 12) + key.slice(-4);
 }
 
 /** The account an API key suffix belongs to: a stable id derived from the suffix. */

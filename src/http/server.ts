@@ -47,7 +47,7 @@ async function prepare(ctx: ReadContext, obj: Obj, tree: ExpandTree): Promise<Ob
 }
 
 async function renderResult(ctx: ReadContext, op: Operation, result: Obj, expand: string[] | undefined): Promise<string> {
-  const { tree } = parseExpand(expand, !!op.returnsList);
+  const tree = parseExpand(expand, !!op.returnsList, op.listExtras);
   if (op.returnsList) {
     const data = [];
     for (const item of result.data as Obj[]) data.push(await prepare(ctx, item, tree));
@@ -160,7 +160,7 @@ async function handle(services: Services, op: Operation, schema: Parameters<type
   if (idempotencyKey !== null) {
     reply.header('Idempotency-Key', idempotencyKey);
     if (idempotencyKey.length > MAX_IDEMPOTENCY_KEY) {
-      throw invalidRequest(`Invalid Idempotency-Key: keys can be at most ${MAX_IDEMPOTENCY_KEY} characters long.`, undefined, undefined, 400);
+      throw invalidRequest(`Idempotency-Key must be at most ${MAX_IDEMPOTENCY_KEY} characters long.`);
     }
   }
   reply.header('Stripe-Version', apiVersion);
@@ -187,7 +187,10 @@ async function handle(services: Services, op: Operation, schema: Parameters<type
         throw idempotencyError(`Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${idempotencyKey}' if you meant to execute a different request.`);
       }
       if (r.state === 'pending') {
-        throw idempotencyError('There is currently another in-progress request using this Idempotent Key (that probably means you submitted twice, and the other request is still going through): ' + idempotencyKey + '. Please try again later.', 409);
+        throw new StripeError(409, {
+          type: 'invalid_request_error', code: 'idempotency_key_in_use',
+          message: `There is currently another in-progress request using this Idempotent Key (that probably means you submitted twice, and the other request is still going through): ${idempotencyKey}. Please try again later.`,
+        }, { 'Stripe-Should-Retry': 'true' });
       }
       return send(reply, r.status!, r.body!, { 'Idempotent-Replayed': 'true' });
     }

@@ -28,6 +28,8 @@ export interface Operation {
   publishable?: boolean;
   /** The response is a list or search result: `expand[]=data.x` applies to its items. */
   returnsList?: boolean;
+  /** List-level expansions the operation understands itself (search's total_count). */
+  listExtras?: readonly string[];
   handler(ctx: ReadContext | WriteContext, params: Params, path: Record<string, string>): Promise<Obj>;
 }
 
@@ -124,7 +126,7 @@ export function operationsFor(def: ResourceDef): Operation[] {
   }
   if (has('search', !!def.search)) {
     ops.push({
-      method: 'GET', path: `${def.path}/search`, write: false, returnsList: true,
+      method: 'GET', path: `${def.path}/search`, write: false, returnsList: true, listExtras: ['total_count'],
       handler: (ctx, params) => searchObjects(ctx, { type: def.object, url: `${def.path}/search`, fields: def.search! }, params),
     });
   }
