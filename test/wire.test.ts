@@ -60,6 +60,16 @@ describe('Stripe-Version', () => {
       if (v) assert.equal(r.headers.get('stripe-version'), v);
     }
   });
+  test('objects are rendered in the shape of the requested version', async () => {
+    const p = await t.request('POST', '/v1/products', { body: 'name=Versioned&marketing_features[0][name]=Fast' });
+    assert.deepEqual(p.json.marketing_features, [{ name: 'Fast' }]);
+    assert.equal('features' in p.json, false);
+    const old = await t.request('GET', `/v1/products/${p.json.id}`, { headers: { 'Stripe-Version': '2023-08-16' } });
+    assert.deepEqual(old.json.features, [{ name: 'Fast' }]);
+    assert.equal('marketing_features' in old.json, false);
+    const keys = Object.keys(old.json);
+    assert.deepEqual(keys.slice(2), [...keys.slice(2)].sort());
+  });
   test('malformed or unpublished versions are a 400', async () => {
     for (const v of ['banana', '2020-08-28', '2026-10-28.zebra']) {
       const r = await t.request('GET', '/v1/customers', { headers: { 'Stripe-Version': v } });

@@ -31,10 +31,45 @@ export function toBody(value: unknown): string {
 }
 
 /**
- * Per-version rendering hook: every object leaves the server through here with the
- * request's Stripe-Version. Objects are in the current version's shape for now; a
- * version that renamed or removed fields plugs a transform in here, not in resources.
+ * A change Stripe made to an object's shape in API version `since`: `down` rewrites an object
+ * of the newer shape into the older one, for requests pinned to a version before `since`.
  */
-export function renderForVersion(value: JsonObject, _apiVersion: string): JsonObject {
-  return value;
+interface VersionChange {
+  since: string;
+  object: string;
+  down(obj: JsonObject): JsonObject;
+}
+
+const CHANGES: readonly VersionChange[] = [
+  // 2024-04-10: Product `features` renamed to `marketing_features`.
+  {
+    since: '2024-04-10',
+    object: 'product',
+    down: ({ marketing_features, ...rest }) => canonicalize({ ...rest, features: marketing_features ?? [] }),
+  },
+];
+
+/** Versions compare by their date part: 2024-09-30.acacia < 2025-03-31.basil. */
+const dateOf = (version: string) => version.slice(0, 10);
+
+/**
+ * Per-version rendering: every object leaves the server through here with the request's
+ * Stripe-Version. Objects are stored in the current shape; each change Stripe made after the
+ * requested version is undone, newest first, on the object and every object nested in it.
+ */
+export function renderForVersion(value: JsonObject, apiVersion: string): JsonObject {
+  const date = dateOf(apiVersion);
+  const applicable = CHANGES.filter((c) => date < c.since);
+  if (!applicable.length) return value;
+  const walk = (v: Json): Json => {
+    if (Array.isArray(v)) return v.map(walk);
+    if (v === null || typeof v !== 'object') return v;
+    // Events carry their data in the event's own api_version, not the request's.
+    if (v.object === 'event') return v;
+    let out: JsonObject = {};
+    for (const [k, x] of Object.entries(v)) out[k] = walk(x);
+    for (const c of applicable) if (out.object === c.object) out = c.down(out);
+    return out;
+  };
+  return walk(value) as JsonObject;
 }
