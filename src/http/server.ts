@@ -166,6 +166,9 @@ async function handle(services: Services, op: Operation, schema: Parameters<type
   reply.header('Stripe-Version', apiVersion);
 
   const pathParams = req.params as Record<string, string>;
+  if (Object.values(pathParams).some((v) => v === '')) {
+    throw invalidRequest(`Unrecognized request URL (${req.method}: ${req.url.split('?')[0]}). If you are trying to list objects, remove the trailing slash. If you are trying to retrieve an object, make sure you passed a valid (non-empty) identifier in your code. Please see https://stripe.com/docs or we can help at https://support.stripe.com/.`, undefined, undefined, 404);
+  }
   const base = {
     scope: auth.scope, services, requestId: String(req.id), idempotencyKey, apiVersion,
     keyKind: auth.kind, maskedKey: auth.maskedKey, now: () => services.clock.now(),
