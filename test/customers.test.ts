@@ -125,6 +125,11 @@ describe('customers', () => {
     const c = await s.customers.create({ email: 'cat@example.com', name: 'Cat Smith' });
     const q = async (query: string, extra: Record<string, unknown> = {}) => (await s.customers.search({ query, ...extra } as any));
     assert.deepEqual((await q("email:'ann@example.com'")).data.map((x) => x.id), [a.id]);
+    assert.deepEqual((await q("email:'ANN@Example.com'")).data.map((x) => x.id), [a.id]);
+    await s.customers.update(a.id, { email: 'ann@new.example' });
+    assert.deepEqual((await q("email:'ann@example.com'")).data, []);
+    assert.deepEqual((await q("email:'ann@new.example'")).data.map((x) => x.id), [a.id]);
+    await s.customers.update(a.id, { email: 'ann@example.com' });
     assert.deepEqual((await q("email~'example.com'")).data.map((x) => x.id), [c.id, a.id]);
     assert.deepEqual((await q("metadata['tier']:'silver'")).data.map((x) => x.id), [b.id]);
     assert.deepEqual((await q("name:'smith' AND -email:'cat@example.com'")).data.map((x) => x.id), [a.id]);

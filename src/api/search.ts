@@ -4,7 +4,7 @@
 // the last page, and `total_count` appears only with `expand[]=total_count`.
 import { invalidRequest } from './errors.js';
 import { checkLimit, scanFiltered } from './list.js';
-import { matchesSearch, parseSearchQuery, SearchQueryError, type SearchFields } from './search-query.js';
+import { indexableClause, matchesSearch, parseSearchQuery, SearchQueryError, type SearchFields } from './search-query.js';
 import type { ReadContext } from './context.js';
 import type { Params } from './params.js';
 import type { Cursor } from '../store/store.js';
@@ -15,6 +15,9 @@ export interface SearchTarget {
   url: string;
   fields: SearchFields;
 }
+
+/** Index key under which search finds token fields; values are lower-cased, as `:` is case-insensitive. */
+export const searchIndexField = (field: string) => `search:${field}`;
 
 function encodePage(c: Cursor): string {
   return Buffer.from(JSON.stringify([c.created, c.seq])).toString('base64url');
@@ -39,8 +42,11 @@ export async function searchObjects(ctx: ReadContext, target: SearchTarget, para
     throw e;
   }
   const filter = (data: Record<string, any>) => matchesSearch(query, data, target.fields);
+  // An exact clause on a token field narrows the scan to its index entries (see indexEntries).
+  const exact = indexableClause(query);
+  const index = exact ? { field: searchIndexField(exact.field), value: String(exact.value).toLowerCase() } : undefined;
   const after = params.page ? decodePage(params.page) : undefined;
-  const rows = await scanFiltered(ctx, { type: target.type, direction: 'older', after, limit: limit + 1 }, limit + 1, filter);
+  const rows = await scanFiltered(ctx, { type: target.type, index, direction: 'older', after, limit: limit + 1 }, limit + 1, filter);
   const has_more = rows.length > limit;
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
@@ -55,7 +61,7 @@ export async function searchObjects(ctx: ReadContext, target: SearchTarget, para
     let total = 0;
     let cursor: Cursor | undefined;
     for (;;) {
-      const batch = await ctx.db.scan(ctx.scope, { type: target.type, direction: 'older', after: cursor, limit: 1000 });
+      const batch = await ctx.db.scan(ctx.scope, { type: target.type, index, direction: 'older', after: cursor, limit: 1000 });
       total += batch.filter((r) => filter(r.data)).length;
       if (batch.length < 1000) break;
       const l = batch[batch.length - 1]!;

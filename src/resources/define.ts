@@ -6,7 +6,7 @@
 import { invalidRequest, noSuchResource } from '../api/errors.js';
 import { listObjects, type ListRequest } from '../api/list.js';
 import { canonicalize } from '../api/render.js';
-import { searchObjects } from '../api/search.js';
+import { searchIndexField, searchObjects } from '../api/search.js';
 import type { SearchFields } from '../api/search-query.js';
 import type { Params } from '../api/params.js';
 import type { ReadContext, WriteContext } from '../api/context.js';
@@ -72,6 +72,18 @@ export interface ResourceDef {
 
 // ---- Building blocks resources use for behaviour that spans objects
 
+/** The index entries of an object: the family's own, plus one per searchable token field. */
+export function indexEntries(def: ResourceDef, data: Obj): IndexEntry[] {
+  const entries = def.index?.(data) ?? [];
+  for (const [field, f] of Object.entries(def.search ?? {})) {
+    if (f.kind !== 'token') continue;
+    let v: unknown = data;
+    for (const part of f.path ?? field.split('.')) v = (v as Obj | null)?.[part];
+    if (typeof v === 'string' && v !== '') entries.push({ field: searchIndexField(field), value: v.toLowerCase() });
+  }
+  return entries;
+}
+
 export async function loadObject(ctx: ReadContext, def: ResourceDef, id: string, param = 'id', forUpdate = false): Promise<StoredObject> {
   const found = forUpdate && 'tx' in ctx ? await (ctx as WriteContext).tx.getForUpdate(ctx.scope, id) : await ctx.db.get(ctx.scope, id);
   if (!found || found.type !== def.object || found.deleted) throw noSuchResource(def.object, id, param);
@@ -80,7 +92,7 @@ export async function loadObject(ctx: ReadContext, def: ResourceDef, id: string,
 
 export async function insertObject(ctx: WriteContext, def: ResourceDef, obj: Obj): Promise<Obj> {
   const data = canonicalize(obj);
-  await ctx.tx.insert(ctx.scope, { id: data.id, type: def.object, created: data.created, data, index: def.index?.(data) ?? [] });
+  await ctx.tx.insert(ctx.scope, { id: data.id, type: def.object, created: data.created, data, index: indexEntries(def, data) });
   if (def.events?.created) await emitEvent(ctx, def.events.created, data);
   return data;
 }
@@ -90,7 +102,7 @@ export async function saveObject(ctx: WriteContext, def: ResourceDef, current: S
   const data = canonicalize(next);
   const prev = previousAttributes(current.data, data);
   if (!prev) return current.data;
-  await ctx.tx.update(ctx.scope, { id: current.id, version: current.version, data, index: def.index?.(data) ?? [] });
+  await ctx.tx.update(ctx.scope, { id: current.id, version: current.version, data, index: indexEntries(def, data) });
   if (eventType) await emitEvent(ctx, eventType, data, prev);
   return data;
 }
