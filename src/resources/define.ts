@@ -90,20 +90,29 @@ export async function loadObject(ctx: ReadContext, def: ResourceDef, id: string,
   return found;
 }
 
+/** The object as an Event carries it: includable fields are left out, as in Stripe's payloads. */
+export function eventView(def: ResourceDef, data: Obj): Obj {
+  if (!def.includable) return data;
+  const view = { ...data };
+  for (const f of def.includable) delete view[f];
+  return view;
+}
+
 export async function insertObject(ctx: WriteContext, def: ResourceDef, obj: Obj): Promise<Obj> {
   const data = canonicalize(obj);
   await ctx.tx.insert(ctx.scope, { id: data.id, type: def.object, created: data.created, data, index: indexEntries(def, data) });
-  if (def.events?.created) await emitEvent(ctx, def.events.created, data);
+  if (def.events?.created) await emitEvent(ctx, def.events.created, eventView(def, data));
   return data;
 }
 
 /** Writes an updated object; emits the updated event only when something changed. */
 export async function saveObject(ctx: WriteContext, def: ResourceDef, current: StoredObject, next: Obj, eventType = def.events?.updated): Promise<Obj> {
   const data = canonicalize(next);
-  const prev = previousAttributes(current.data, data);
-  if (!prev) return current.data;
+  if (!previousAttributes(current.data, data)) return current.data;
   await ctx.tx.update(ctx.scope, { id: current.id, version: current.version, data, index: indexEntries(def, data) });
-  if (eventType) await emitEvent(ctx, eventType, data, prev);
+  const after = eventView(def, data);
+  const prev = previousAttributes(eventView(def, current.data), after);
+  if (eventType && prev) await emitEvent(ctx, eventType, after, prev);
   return data;
 }
 
@@ -175,7 +184,7 @@ export function operationsFor(def: ResourceDef): Operation[] {
         const current = await loadObject(w, def, p.id!, 'id', true);
         await def.delete!(w, current.data);
         await w.tx.update(w.scope, { id: current.id, version: current.version, data: current.data, index: [], deleted: true });
-        if (def.events?.deleted) await emitEvent(w, def.events.deleted, current.data);
+        if (def.events?.deleted) await emitEvent(w, def.events.deleted, eventView(def, current.data));
         return { id: current.id, object: def.object, deleted: true };
       },
     });
