@@ -33,6 +33,8 @@ export interface RunningServer {
 export const DEFAULT_PORT = 12111;
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_DATA_DIR = './.pinstripe';
+/** How long a graceful shutdown waits for in-flight requests before closing their connections. */
+export const SHUTDOWN_GRACE_MS = 10_000;
 
 export async function startServer(opts: ServerOptions = {}): Promise<RunningServer> {
   const logger = pino({ level: opts.logLevel ?? 'info' });
@@ -62,7 +64,19 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       if (closed) return;
       closed = true;
       clearInterval(expiry);
-      await app.close(); // waits for in-flight requests
+      // Waits for in-flight requests. Keep-alive connections that fall idle once their request is
+      // answered are closed as they do (Node closes only those idle at the start), and a client
+      // that never finishes its request is cut off after SHUTDOWN_GRACE_MS.
+      const started = Date.now();
+      const sweep = setInterval(() => {
+        if (Date.now() - started > SHUTDOWN_GRACE_MS) app.server.closeAllConnections();
+        else app.server.closeIdleConnections();
+      }, 25);
+      try {
+        await app.close();
+      } finally {
+        clearInterval(sweep);
+      }
       if (!opts.store) await store.close();
     },
   };

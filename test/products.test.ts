@@ -366,7 +366,9 @@ describe('products: list and search', () => {
     const s = account();
     const p = await s.products.create({ name: 'x' });
     await rejects(s.products.list({ ids: [p.id], starting_after: p.id }),
-      { status: 400, message: 'You cannot use `ids` together with `starting_after` or `ending_before`.', param: 'ids' });
+      { status: 400, message: 'You may only specify one of these parameters: ids, starting_after.', param: 'ids' });
+    await rejects(s.products.list({ ids: [p.id], ending_before: p.id }),
+      { status: 400, message: 'You may only specify one of these parameters: ids, ending_before.', param: 'ids' });
     await rejects(s.products.list({ shippable: 'maybe' as any }), { status: 400, message: 'Invalid boolean: maybe', param: 'shippable' });
     await rejects(s.products.list({ type: 'digital' as any }), { status: 400, message: 'Invalid type: must be one of good or service', param: 'type' });
   });

@@ -123,8 +123,9 @@ export const products: ResourceDef = {
   listFilters: (p) => {
     const ids: string[] | undefined = p.ids;
     if (ids !== undefined && (p.starting_after !== undefined || p.ending_before !== undefined)) {
-      // Docs: `ids` "Cannot be used with starting_after or ending_before".
-      throw invalidRequest('You cannot use `ids` together with `starting_after` or `ending_before`.', 'ids');
+      // Docs: `ids` "Cannot be used with starting_after or ending_before". Verified wording
+      // (stripe-node#1464): "You may only specify one of these parameters: ids, starting_after."
+      throw invalidRequest(`You may only specify one of these parameters: ids, ${p.starting_after !== undefined ? 'starting_after' : 'ending_before'}.`, 'ids');
     }
     const idSet = ids ? new Set(ids) : undefined;
     const filter = (d: Obj) =>
