@@ -414,7 +414,7 @@ describe('products: modes and accounts', () => {
     const testMode = t.stripe(`sk_test_${suffix}`);
     const live = t.stripe(`sk_live_${suffix}`);
     const p = await testMode.products.create({ name: 'test' });
-    await rejects(live.products.retrieve(p.id), { status: 404, message: `No such product: '${p.id}'`, param: 'id', code: 'resource_missing' });
+    await rejects(live.products.retrieve(p.id), { status: 404, message: `No such product: '${p.id}'; a similar object exists in test mode, but a live mode key was used to make this request.`, param: 'id', code: 'resource_missing' });
     await rejects(account().products.retrieve(p.id), { status: 404, message: `No such product: '${p.id}'`, param: 'id', code: 'resource_missing' });
     const lp = await live.products.create({ name: 'live', id: p.id });
     assert.equal(lp.livemode, true);

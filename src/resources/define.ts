@@ -3,7 +3,7 @@
 // behaviour that is truly its own (building the object from create params, applying update
 // params). This module turns that into the standard operations: create, retrieve, update,
 // delete, list and search, all with the same validation, expansion, events and storage.
-import { invalidRequest, noSuchResource } from '../api/errors.js';
+import { invalidRequest, noSuchResource, type StripeError } from '../api/errors.js';
 import { listObjects, type ListRequest } from '../api/list.js';
 import { canonicalize } from '../api/render.js';
 import { searchIndexField, searchObjects } from '../api/search.js';
@@ -84,9 +84,23 @@ export function indexEntries(def: ResourceDef, data: Obj): IndexEntry[] {
   return entries;
 }
 
+/**
+ * `No such customer: 'cus_x'`, with Stripe's hint when the id exists in the other mode:
+ * `…; a similar object exists in live mode, but a test mode key was used to make this request.`
+ */
+export async function missingObject(ctx: ReadContext, objectName: string, type: string, id: string, param = 'id', status?: number): Promise<StripeError> {
+  const err = noSuchResource(objectName, id, param);
+  const other = await ctx.db.get({ account: ctx.scope.account, livemode: !ctx.scope.livemode }, id);
+  const message = other && other.type === type && !other.deleted
+    ? `${err.message}; a similar object exists in ${ctx.scope.livemode ? 'test' : 'live'} mode, but a ${ctx.scope.livemode ? 'live' : 'test'} mode key was used to make this request.`
+    : err.message;
+  return invalidRequest(message, param, 'resource_missing', status ?? err.status);
+}
+
 export async function loadObject(ctx: ReadContext, def: ResourceDef, id: string, param = 'id', forUpdate = false): Promise<StoredObject> {
   const found = forUpdate && 'tx' in ctx ? await (ctx as WriteContext).tx.getForUpdate(ctx.scope, id) : await ctx.db.get(ctx.scope, id);
-  if (!found || found.type !== def.object || found.deleted) throw noSuchResource(def.object, id, param);
+  if (!found || found.type !== def.object) throw await missingObject(ctx, def.object, def.object, id, param);
+  if (found.deleted) throw noSuchResource(def.object, id, param);
   return found;
 }
 
@@ -156,7 +170,7 @@ export function operationsFor(def: ResourceDef): Operation[] {
       method: 'GET', path: item, write: false,
       handler: async (ctx, _params, p) => {
         const found = await ctx.db.get(ctx.scope, p.id!);
-        if (!found || found.type !== def.object) throw noSuchResource(def.object, p.id!);
+        if (!found || found.type !== def.object) throw await missingObject(ctx, def.object, def.object, p.id!);
         if (found.deleted) {
           if (def.retrieveDeleted) return { id: found.id, object: def.object, deleted: true };
           throw noSuchResource(def.object, p.id!);

@@ -15,7 +15,7 @@ import { STRIPE_SEARCH_FIELDS } from '../api/search-query.js';
 import type { Params } from '../api/params.js';
 import type { ReadContext, WriteContext } from '../api/context.js';
 import type { StoredObject } from '../store/store.js';
-import { insertObject, newObjectBase, saveObject, type Obj, type Operation, type ResourceDef } from './define.js';
+import { insertObject, missingObject, newObjectBase, saveObject, type Obj, type Operation, type ResourceDef } from './define.js';
 import { buildProduct, products } from './products.js';
 
 /** Longest billing period: three years, in each interval (docs: "Maximum of three years interval allowed"). */
@@ -425,7 +425,7 @@ async function listPrices(ctx: ReadContext, p: Params) {
 /** The price named in the URL; a 404 naming the `price` path parameter, as Stripe's does. */
 async function loadPrice(ctx: ReadContext, id: string, forUpdate = false): Promise<StoredObject> {
   const found = forUpdate ? await (ctx as WriteContext).tx.getForUpdate(ctx.scope, id) : await ctx.db.get(ctx.scope, id);
-  if (!found || found.type !== 'price' || found.deleted) throw invalidRequest(`No such price: '${id}'`, 'price', 'resource_missing', 404);
+  if (!found || found.type !== 'price' || found.deleted) throw await missingObject(ctx, 'price', 'price', id, 'price', 404);
   return found;
 }
 
