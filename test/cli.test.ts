@@ -68,7 +68,7 @@ const sdk = (c: Child, key: string) => new Stripe(key, {
 
 describe('pinstripe serve (the real binary)', () => {
   test('prints its URL and a ready-to-copy secret and publishable key of one account', async () => {
-    const c = await serve(dataDir());
+    const c = await serve(dataDir(), ['--log-level', 'info']);
     try {
       assert.match(c.url, /^http:\/\/127\.0\.0\.1:\d+$/);
       assert.match(c.secret, /^sk_test_[A-Za-z0-9]+$/);
@@ -78,6 +78,18 @@ describe('pinstripe serve (the real binary)', () => {
       // The publishable key is the same account, but cannot call secret-only endpoints.
       await assert.rejects(sdk(c, c.publishable).customers.retrieve(made.id), (e: any) =>
         e.statusCode === 401 && /publishable API key/.test(e.message));
+      // Every request is logged (pino, one JSON line) with its Request-Id, errors included.
+      const r = await fetch(`${c.url}/v1/customers/cus_missing`, { headers: { Authorization: `Bearer ${c.secret}` } });
+      const reqId = r.headers.get('request-id')!;
+      const deadline = Date.now() + 5000;
+      let line: any;
+      while (!line && Date.now() < deadline) {
+        line = c.stdout().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)).find((l) => l.reqId === reqId && l.msg === 'request');
+        if (!line) await new Promise((res) => setTimeout(res, 20));
+      }
+      assert.ok(line, `no log line for ${reqId}`);
+      assert.equal(line.status, 404);
+      assert.equal(line.path, '/v1/customers/cus_missing');
     } finally {
       c.proc.kill('SIGTERM');
       assert.deepEqual(await c.exited, { code: 0, signal: null });
@@ -160,6 +172,35 @@ describe('pinstripe serve (the real binary)', () => {
     } finally {
       other.proc.kill('SIGTERM');
       await other.exited;
+    }
+  });
+
+  test('two processes on one store share accounts and idempotency keys', async () => {
+    const dir = dataDir();
+    const [a, b] = await Promise.all([serve(dir), serve(dir)]);
+    try {
+      const key = freshKey();
+      const idem = `shared-${Date.now()}`;
+      const post = (c: Child) => fetch(`${c.url}/v1/customers`, {
+        method: 'POST', body: 'name=Across',
+        headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/x-www-form-urlencoded', 'Idempotency-Key': idem },
+      }).then(async (r) => ({ status: r.status, replayed: r.headers.get('idempotent-replayed'), json: await r.json() as any }));
+      const results = await Promise.all([a, b, a, b, a, b].map(post));
+      const ok = results.filter((r) => r.status === 200);
+      assert.ok(ok.length >= 1);
+      assert.equal(new Set(ok.map((r) => r.json.id)).size, 1);
+      for (const r of results) if (r.status !== 200) assert.equal(r.json.error.code, 'idempotency_key_in_use');
+      const later = await post(b);
+      assert.equal(later.replayed, 'true');
+      assert.equal(later.json.id, ok[0]!.json.id);
+      assert.equal((await sdk(a, key).customers.list()).data.length, 1);
+      const viaB = await sdk(b, key).customers.update(ok[0]!.json.id, { name: 'Changed on b' });
+      assert.equal((await sdk(a, key).customers.retrieve(viaB.id) as Stripe.Customer).name, 'Changed on b');
+    } finally {
+      a.proc.kill('SIGTERM');
+      b.proc.kill('SIGTERM');
+      assert.deepEqual(await a.exited, { code: 0, signal: null });
+      assert.deepEqual(await b.exited, { code: 0, signal: null });
     }
   });
 

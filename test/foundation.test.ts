@@ -418,3 +418,31 @@ describe('idempotency across servers sharing one store', () => {
     }
   });
 });
+
+describe('idempotency keys live 24 hours', () => {
+  test('replayed until 24 h have passed, then the key runs the request afresh', async () => {
+    const { FrozenClock } = await import('../src/api/clock.js');
+    const T0 = 1_800_000_000;
+    const clock = new FrozenClock(T0);
+    const s = await startTestServer({ clock });
+    try {
+      const idem = randomUUID();
+      const post = () => s.request('POST', '/v1/customers', { body: 'name=Day', headers: { 'Idempotency-Key': idem } });
+      const first = await post();
+      clock.set(T0 + 24 * 3600 - 1);
+      const replay = await post();
+      assert.equal(replay.headers.get('idempotent-replayed'), 'true');
+      assert.equal(replay.json.id, first.json.id);
+      clock.set(T0 + 24 * 3600 + 1);
+      const fresh = await post();
+      assert.equal(fresh.status, 200);
+      assert.equal(fresh.headers.get('idempotent-replayed'), null);
+      assert.notEqual(fresh.json.id, first.json.id);
+      assert.equal(fresh.json.created, T0 + 24 * 3600 + 1);
+      // The periodic sweep deletes what has expired.
+      assert.ok(await s.server.services.store.expireIdempotency(clock.nowMs() - 24 * 3600 * 1000) >= 0);
+    } finally {
+      await s.close();
+    }
+  });
+});
