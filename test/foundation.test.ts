@@ -446,3 +446,34 @@ describe('idempotency keys live 24 hours', () => {
     }
   });
 });
+
+describe('customer includable fields', () => {
+  test('sources, subscriptions, tax_ids, cash_balance and tax appear only when expanded, on retrieve and on lists', async () => {
+    const s = t.stripe(freshKey());
+    const c = await s.customers.create({ name: 'Inc', address: { country: 'DE', state: 'BE' } });
+    for (const f of ['sources', 'subscriptions', 'tax_ids', 'cash_balance', 'tax']) assert.equal(f in c, false, f);
+    const x = await s.customers.retrieve(c.id, { expand: ['sources', 'subscriptions', 'tax_ids', 'cash_balance', 'tax'] }) as Stripe.Customer;
+    for (const [f, suffix] of [['sources', 'sources'], ['subscriptions', 'subscriptions'], ['tax_ids', 'tax_ids']] as const) {
+      assert.deepEqual((x as any)[f], { object: 'list', data: [], has_more: false, total_count: 0, url: `/v1/customers/${c.id}/${suffix}` }, f);
+    }
+    assert.deepEqual(x.cash_balance, {
+      object: 'cash_balance', available: null, customer: c.id, customer_account: null, livemode: false,
+      settings: { reconciliation_mode: 'automatic', using_merchant_default: true },
+    });
+    assert.deepEqual(x.tax, { automatic_tax: 'not_collecting', ip_address: null, location: { country: 'DE', source: 'billing_address', state: 'BE' }, provider: 'stripe' });
+    const bare = await s.customers.create({});
+    assert.deepEqual((await s.customers.retrieve(bare.id, { expand: ['tax'] }) as Stripe.Customer).tax!.automatic_tax, 'unrecognized_location');
+    // Without expansion the stored object is unchanged.
+    assert.deepEqual(await s.customers.retrieve(c.id), c);
+    const list = await s.customers.list({ expand: ['data.subscriptions'] });
+    assert.deepEqual(list.data.map((y) => y.subscriptions?.url), [`/v1/customers/${bare.id}/subscriptions`, `/v1/customers/${c.id}/subscriptions`]);
+    const found = await s.customers.search({ query: "name:'Inc'", expand: ['data.tax_ids'] });
+    assert.equal((found.data[0]!.tax_ids as any).total_count, 0);
+    // Bad paths are refused on empty pages too.
+    const empty = t.stripe(freshKey());
+    await assert.rejects(empty.customers.list({ expand: ['data.email'] }), (e: any) => e.statusCode === 400 && e.message === 'This property cannot be expanded (email).');
+    await assert.rejects(empty.prices.list({ expand: ['data.nickname'] }), (e: any) => e.statusCode === 400 && e.message === 'This property cannot be expanded (nickname).');
+    await assert.rejects(empty.products.search({ query: "name:'x'", expand: ['data.name'] }), (e: any) => e.statusCode === 400 && e.message === 'This property cannot be expanded (name).');
+    assert.equal((await empty.customers.list({ expand: ['data.subscriptions', 'data.test_clock'] })).data.length, 0);
+  });
+});

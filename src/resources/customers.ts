@@ -8,6 +8,7 @@ import { STRIPE_SEARCH_FIELDS } from '../api/search-query.js';
 import type { Params } from '../api/params.js';
 import type { WriteContext } from '../api/context.js';
 import type { Obj, ResourceDef } from './define.js';
+import type { VirtualField } from '../api/expand.js';
 
 const INVOICE_PREFIX = /^[A-Z0-9]{3,12}$/;
 
@@ -62,7 +63,44 @@ function applyCommon(ctx: WriteContext, c: Obj, p: Params): void {
   void ctx;
 }
 
+/**
+ * A list nested under the customer (`sources`, `subscriptions`, `tax_ids`), as expanding it
+ * returns: the objects of `type` indexed by `customer`, newest first, first page of 10.
+ * Sources, subscriptions and tax ids arrive with later issues; until then the lists are empty.
+ */
+function nestedList(type: string, suffix: string): VirtualField {
+  return async (ctx, c) => {
+    const rows = await ctx.db.scan(ctx.scope, { type, index: { field: 'customer', value: c.id }, direction: 'older', limit: 1000 });
+    return { object: 'list', data: rows.slice(0, 10).map((r) => r.data), has_more: rows.length > 10, total_count: rows.length, url: `/v1/customers/${c.id}/${suffix}` };
+  };
+}
+
+/** Expandable customer fields that are computed, not stored. */
+const virtual: Record<string, VirtualField> = {
+  sources: nestedList('source', 'sources'),
+  subscriptions: nestedList('subscription', 'subscriptions'),
+  tax_ids: nestedList('tax_id', 'tax_ids'),
+  // No cash balance has been funded: Stripe's object for that state.
+  cash_balance: async (ctx, c) => ({
+    object: 'cash_balance', available: null, customer: c.id, customer_account: null, livemode: ctx.scope.livemode,
+    settings: { reconciliation_mode: 'automatic', using_merchant_default: true },
+  }),
+  // Likely values for an account that collects no tax: the location comes from the address.
+  tax: async (_ctx, c) => {
+    const country = c.address?.country ?? c.shipping?.address?.country ?? null;
+    const source = c.address?.country ? 'billing_address' : 'shipping_destination';
+    const state = (c.address?.country ? c.address?.state : c.shipping?.address?.state) ?? null;
+    return {
+      automatic_tax: country ? 'not_collecting' : 'unrecognized_location',
+      ip_address: null,
+      location: country ? { country, source, state } : null,
+      provider: 'stripe',
+    };
+  },
+};
+
 export const customers: ResourceDef = {
+  virtual,
   object: 'customer',
   prefix: 'cus',
   path: '/v1/customers',

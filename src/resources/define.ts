@@ -8,6 +8,7 @@ import { listObjects, type ListRequest } from '../api/list.js';
 import { canonicalize } from '../api/render.js';
 import { searchIndexField, searchObjects } from '../api/search.js';
 import type { SearchFields } from '../api/search-query.js';
+import { checkListExpand, type VirtualField } from '../api/expand.js';
 import type { Params } from '../api/params.js';
 import type { ReadContext, WriteContext } from '../api/context.js';
 import { emitEvent, previousAttributes } from '../events/events.js';
@@ -56,6 +57,8 @@ export interface ResourceDef {
   create?(ctx: WriteContext, params: Params, base: Obj): Promise<Obj>;
   /** Runs after the new object is stored (objects it creates, such as a product's default price). */
   afterCreate?(ctx: WriteContext, obj: Obj, params: Params): Promise<void>;
+  /** Expandable fields computed only when expanded (a customer's `subscriptions` list, …). */
+  virtual?: Readonly<Record<string, VirtualField>>;
   /** Fields stored but only returned when expanded (Stripe's "includable" fields). */
   includable?: readonly string[];
   /** Returns the updated object (a modified copy of current). */
@@ -162,7 +165,10 @@ export function operationsFor(def: ResourceDef): Operation[] {
   if (has('search', !!def.search)) {
     ops.push({
       method: 'GET', path: `${def.path}/search`, write: false, returnsList: true, listExtras: ['total_count'],
-      handler: (ctx, params) => searchObjects(ctx, { type: def.object, url: `${def.path}/search`, fields: def.search! }, params),
+      handler: (ctx, params) => {
+        checkListExpand(def.object, params.expand);
+        return searchObjects(ctx, { type: def.object, url: `${def.path}/search`, fields: def.search! }, params);
+      },
     });
   }
   if (has('retrieve', true)) {
@@ -207,6 +213,7 @@ export function operationsFor(def: ResourceDef): Operation[] {
     ops.push({
       method: 'GET', path: def.path, write: false, returnsList: true,
       handler: async (ctx, params) => {
+        checkListExpand(def.object, params.expand);
         const plan = def.listFilters?.(params) ?? {};
         const { rows, has_more } = await listObjects(ctx, {
           type: def.object, url: def.path, limit: params.limit, starting_after: params.starting_after,

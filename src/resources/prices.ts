@@ -9,6 +9,7 @@
 // introduced them); the others are Stripe-style sentences of our own.
 import { invalidRequest, missingParam, type StripeError } from '../api/errors.js';
 import { listObjects } from '../api/list.js';
+import { checkListExpand } from '../api/expand.js';
 import { applyMetadata } from '../api/metadata.js';
 import { currency } from '../api/shapes.js';
 import { STRIPE_SEARCH_FIELDS } from '../api/search-query.js';
@@ -446,7 +447,10 @@ function priceOperations(def: ResourceDef): Operation[] {
         return saveObject(w, def, current, next);
       },
     },
-    { method: 'GET', path: def.path, write: false, returnsList: true, handler: (ctx, params) => listPrices(ctx, params) },
+    {
+      method: 'GET', path: def.path, write: false, returnsList: true,
+      handler: (ctx, params) => { checkListExpand('price', params.expand); return listPrices(ctx, params); },
+    },
   ];
 }
 
