@@ -477,3 +477,24 @@ describe('customer includable fields', () => {
     assert.equal((await empty.customers.list({ expand: ['data.subscriptions', 'data.test_clock'] })).data.length, 0);
   });
 });
+
+describe('customers: business_name and individual_name', () => {
+  test('absent until set, set on create and update, removed by ""; at most 150 characters', async () => {
+    const s = t.stripe(freshKey());
+    const plain = await s.customers.create({ name: 'P' });
+    assert.equal('business_name' in plain, false);
+    assert.equal('individual_name' in plain, false);
+    const c = await s.customers.create({ business_name: 'Acme GmbH', individual_name: 'Jenny Rosen' });
+    assert.equal(c.business_name, 'Acme GmbH');
+    assert.equal(c.individual_name, 'Jenny Rosen');
+    const keys = Object.keys(c).slice(2);
+    assert.deepEqual(keys, [...keys].sort());
+    const u = await s.customers.update(c.id, { business_name: '', individual_name: 'J. Rosen' });
+    assert.equal('business_name' in u, false);
+    assert.equal(u.individual_name, 'J. Rosen');
+    const ev = (await s.events.list({ type: 'customer.updated' })).data[0]!;
+    assert.deepEqual(ev.data.previous_attributes, { business_name: 'Acme GmbH', individual_name: 'Jenny Rosen' });
+    await assert.rejects(s.customers.create({ business_name: 'b'.repeat(151) }), (e: any) => e.statusCode === 400 && e.param === 'business_name');
+    assert.equal((await s.customers.create({ business_name: 'b'.repeat(150) })).business_name!.length, 150);
+  });
+});

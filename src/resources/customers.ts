@@ -11,6 +11,8 @@ import type { Obj, ResourceDef } from './define.js';
 import type { VirtualField } from '../api/expand.js';
 
 const INVOICE_PREFIX = /^[A-Z0-9]{3,12}$/;
+/** business_name and individual_name: "This may be up to 150 characters" (API reference). */
+const MAX_NAME_PART = 150;
 
 function invoicePrefix(value: string): string {
   if (!INVOICE_PREFIX.test(value)) {
@@ -43,6 +45,15 @@ function invoiceSettings(current: Obj | null, p: Params | null | undefined): Obj
 function applyCommon(ctx: WriteContext, c: Obj, p: Params): void {
   for (const key of ['description', 'email', 'name', 'phone'] as const) {
     if (p[key] !== undefined) c[key] = p[key];
+  }
+  // Present only once set (`business_name?: string` in the current shape); "" removes them.
+  for (const key of ['business_name', 'individual_name'] as const) {
+    if (p[key] === undefined) continue;
+    if (p[key] === null) { delete c[key]; continue; }
+    if (p[key].length > MAX_NAME_PART) {
+      throw invalidRequest(`Invalid string: ${p[key].slice(0, 40)}...; must be at most ${MAX_NAME_PART} characters`, key, 'parameter_invalid_string');
+    }
+    c[key] = p[key];
   }
   if (p.address !== undefined) c.address = address(p.address);
   if (p.shipping !== undefined) c.shipping = shipping(p.shipping);
