@@ -155,6 +155,14 @@ describe('authentication, keys and modes', () => {
     assertError(await t.request('GET', `/v1/prices/${price.json.id}`, { key: `sk_live_${suffix}` }), 404, {
       param: 'price', message: `No such price: '${price.json.id}'; a similar object exists in test mode, but a live mode key was used to make this request.`,
     });
+    // Body references get the hint too, as 400s naming the parameter.
+    assertError(await t.request('POST', '/v1/prices', { key: `sk_live_${suffix}`, body: `product=${test.json.id}&currency=usd&unit_amount=1` }), 400, {
+      param: 'product', code: 'resource_missing',
+      message: `No such product: '${test.json.id}'; a similar object exists in test mode, but a live mode key was used to make this request.`,
+    });
+    assertError(await t.request('GET', `/v1/prices?product=${test.json.id}`, { key: `sk_live_${suffix}` }), 400, {
+      param: 'product', message: `No such product: '${test.json.id}'; a similar object exists in test mode, but a live mode key was used to make this request.`,
+    });
     // Another account's object is just missing.
     assertError(await t.request('GET', `/v1/customers/${live.json.id}`, { key: freshKey('live') }), 404, { message: `No such customer: '${live.json.id}'` });
   });

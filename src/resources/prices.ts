@@ -343,7 +343,7 @@ async function resolveProduct(ctx: WriteContext, p: Params): Promise<string> {
   if (p.product !== undefined && p.product_data !== undefined) onlyOneOf('product', 'product_data');
   if (p.product !== undefined && p.product !== null) {
     const product = await ctx.db.get(ctx.scope, p.product);
-    if (!product || product.type !== 'product' || product.deleted) throw missingReference('product', p.product, 'product');
+    if (!product || product.type !== 'product' || product.deleted) throw await missingObject(ctx, 'product', 'product', p.product, 'product', 400);
     return product.id;
   }
   if (p.product_data !== undefined && p.product_data !== null) {
@@ -393,7 +393,7 @@ async function updatePrice(ctx: WriteContext, c: Obj, p: Params): Promise<Obj> {
 async function listPrices(ctx: ReadContext, p: Params) {
   if (p.product !== undefined) {
     const product = await ctx.db.get(ctx.scope, p.product);
-    if (!product || product.type !== 'product' || product.deleted) throw missingReference('product', p.product, 'product');
+    if (!product || product.type !== 'product' || product.deleted) throw await missingObject(ctx, 'product', 'product', p.product, 'product', 400);
   }
   const keys: string[] | undefined = p.lookup_keys;
   if (keys && keys.length > MAX_LOOKUP_KEYS_FILTER) {
