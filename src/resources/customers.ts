@@ -2,17 +2,15 @@
 // Create, retrieve (a deleted customer retrieves as {id, object, deleted: true}), update,
 // delete, list (email, created, test_clock), search (email, name, phone, metadata, created).
 import { invalidRequest, noSuchResource } from '../api/errors.js';
+import { customerIncludables } from './customer-includables.js';
 import { applyMetadata } from '../api/metadata.js';
 import { address, shipping } from '../api/shapes.js';
 import { STRIPE_SEARCH_FIELDS } from '../api/search-query.js';
 import type { Params } from '../api/params.js';
 import type { WriteContext } from '../api/context.js';
 import type { Obj, ResourceDef } from './define.js';
-import type { VirtualField } from '../api/expand.js';
 
 const INVOICE_PREFIX = /^[A-Z0-9]{3,12}$/;
-/** business_name and individual_name: "This may be up to 150 characters" (API reference). */
-const MAX_NAME_PART = 150;
 
 function invoicePrefix(value: string): string {
   if (!INVOICE_PREFIX.test(value)) {
@@ -47,11 +45,12 @@ function applyCommon(ctx: WriteContext, c: Obj, p: Params): void {
     if (p[key] !== undefined) c[key] = p[key];
   }
   // Present only once set (`business_name?: string` in the current shape); "" removes them.
+  // "This may be up to 150 characters" (API reference).
   for (const key of ['business_name', 'individual_name'] as const) {
     if (p[key] === undefined) continue;
     if (p[key] === null) { delete c[key]; continue; }
-    if (p[key].length > MAX_NAME_PART) {
-      throw invalidRequest(`Invalid string: ${p[key].slice(0, 40)}...; must be at most ${MAX_NAME_PART} characters`, key, 'parameter_invalid_string');
+    if (p[key].length > 150) {
+      throw invalidRequest(`Invalid string: ${p[key].slice(0, 40)}...; must be at most 150 characters`, key, 'parameter_invalid_string');
     }
     c[key] = p[key];
   }
@@ -74,49 +73,13 @@ function applyCommon(ctx: WriteContext, c: Obj, p: Params): void {
   void ctx;
 }
 
-/**
- * A list nested under the customer (`sources`, `subscriptions`, `tax_ids`), as expanding it
- * returns: the objects of `type` indexed by `customer`, newest first, first page of 10.
- * Sources, subscriptions and tax ids arrive with later issues; until then the lists are empty.
- */
-function nestedList(type: string, suffix: string): VirtualField {
-  return async (ctx, c) => {
-    const rows = await ctx.db.scan(ctx.scope, { type, index: { field: 'customer', value: c.id }, direction: 'older', limit: 1000 });
-    return { object: 'list', data: rows.slice(0, 10).map((r) => r.data), has_more: rows.length > 10, total_count: rows.length, url: `/v1/customers/${c.id}/${suffix}` };
-  };
-}
-
-/** Expandable customer fields that are computed, not stored. */
-const virtual: Record<string, VirtualField> = {
-  sources: nestedList('source', 'sources'),
-  subscriptions: nestedList('subscription', 'subscriptions'),
-  tax_ids: nestedList('tax_id', 'tax_ids'),
-  // No cash balance has been funded: Stripe's object for that state.
-  cash_balance: async (ctx, c) => ({
-    object: 'cash_balance', available: null, customer: c.id, customer_account: null, livemode: ctx.scope.livemode,
-    settings: { reconciliation_mode: 'automatic', using_merchant_default: true },
-  }),
-  // Likely values for an account that collects no tax: the location comes from the address.
-  tax: async (_ctx, c) => {
-    const country = c.address?.country ?? c.shipping?.address?.country ?? null;
-    const source = c.address?.country ? 'billing_address' : 'shipping_destination';
-    const state = (c.address?.country ? c.address?.state : c.shipping?.address?.state) ?? null;
-    return {
-      automatic_tax: country ? 'not_collecting' : 'unrecognized_location',
-      ip_address: null,
-      location: country ? { country, source, state } : null,
-      provider: 'stripe',
-    };
-  },
-};
-
 export const customers: ResourceDef = {
-  virtual,
   object: 'customer',
   prefix: 'cus',
   path: '/v1/customers',
   events: { created: 'customer.created', updated: 'customer.updated', deleted: 'customer.deleted' },
   retrieveDeleted: true,
+  virtual: customerIncludables,
   search: STRIPE_SEARCH_FIELDS.customers,
   index: (c) => [
     ...(c.email ? [{ field: 'email', value: c.email }] : []),

@@ -8,7 +8,7 @@ import { listObjects, type ListRequest } from '../api/list.js';
 import { canonicalize } from '../api/render.js';
 import { searchIndexField, searchObjects } from '../api/search.js';
 import type { SearchFields } from '../api/search-query.js';
-import { checkListExpand, type VirtualField } from '../api/expand.js';
+import { checkListExpand, registerVirtualFields, type VirtualField } from '../api/expand.js';
 import type { Params } from '../api/params.js';
 import type { ReadContext, WriteContext } from '../api/context.js';
 import { emitEvent, previousAttributes } from '../events/events.js';
@@ -158,6 +158,7 @@ export function operationsFor(def: ResourceDef): Operation[] {
   const has = (op: keyof NonNullable<ResourceDef['standard']>, dflt: boolean) => def.standard?.[op] ?? dflt;
   const item = `${def.path}/{id}`;
   const ops: Operation[] = [];
+  if (def.virtual) registerVirtualFields(def.object, def.virtual);
 
   if (has('create', !!def.create)) {
     ops.push({ method: 'POST', path: def.path, write: true, handler: (ctx, params) => createObject(ctx as WriteContext, def, params) });

@@ -4,12 +4,9 @@ import { customers } from './customers.js';
 import { events } from './events.js';
 import { prices } from './prices.js';
 import { products } from './products.js';
-import { registerVirtualFields } from '../api/expand.js';
 import { operationsFor, type Operation, type ResourceDef } from './define.js';
 
 export const RESOURCES: readonly ResourceDef[] = [customers, products, prices, events];
-
-for (const r of RESOURCES) if (r.virtual) registerVirtualFields(r.object, r.virtual);
 
 export function allOperations(): Operation[] {
   return RESOURCES.flatMap(operationsFor);
