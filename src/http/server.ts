@@ -10,6 +10,8 @@ import { applyExpand, parseExpand, type ExpandTree } from '../api/expand.js';
 import { validateParams, type Params } from '../api/params.js';
 import { renderForVersion, toBody } from '../api/render.js';
 import { resolveApiVersion } from '../api/versions.js';
+import { BodyCache, StoredResult, indentBody, plain } from '../api/stored-result.js';
+import type { StoredObject } from '../store/store.js';
 import type { ReadContext, Services, WriteContext } from '../api/context.js';
 import { operationParams } from '../generated/params.js';
 import { INCLUDABLE, allOperations } from '../resources/index.js';
@@ -57,12 +59,49 @@ async function prepare(ctx: ReadContext, obj: Obj, tree: ExpandTree): Promise<Ob
   return renderForVersion(obj, ctx.apiVersion);
 }
 
+/** Rendered bodies, per store: row sequence numbers are only unique within one database. */
+const bodyCaches = new WeakMap<object, BodyCache>();
+function bodyCache(ctx: ReadContext): BodyCache {
+  let cache = bodyCaches.get(ctx.services.store);
+  if (!cache) bodyCaches.set(ctx.services.store, (cache = new BodyCache()));
+  return cache;
+}
+/** Stands for the rendered items inside a list envelope while it is serialised. */
+const ITEMS = '\u0000items';
+const ITEMS_JSON = JSON.stringify(ITEMS);
+
+/** A stored object rendered as the request's version shows it, unexpanded: cached by row version. */
+async function renderStored(ctx: ReadContext, s: StoredObject): Promise<string> {
+  const bodies = bodyCache(ctx);
+  const key = bodies.key(ctx.scope.account, s, ctx.apiVersion);
+  let body = bodies.get(key);
+  if (body === undefined) {
+    body = toBody(await prepare(ctx, s.data, {}));
+    bodies.set(key, body);
+  }
+  return body;
+}
+
 async function renderResult(ctx: ReadContext, op: Operation, result: Obj, expand: string[] | undefined): Promise<string> {
   const tree = parseExpand(expand, !!op.returnsList, op.listExtras);
+  const unexpanded = Object.keys(tree).length === 0;
   if (op.returnsList) {
+    const items = result.data as Array<Obj | StoredResult>;
+    if (unexpanded && items.length) {
+      // Serialise the envelope around a marker, then splice in the items' bodies, indented.
+      const rendered: string[] = [];
+      for (const item of items) {
+        rendered.push(item instanceof StoredResult ? await renderStored(ctx, item.stored) : toBody(await prepare(ctx, item, tree)));
+      }
+      const envelope = toBody({ ...result, data: [ITEMS] });
+      return envelope.replace(ITEMS_JSON, indentBody(rendered.join(',\n'), '    '));
+    }
     const data = [];
-    for (const item of result.data as Obj[]) data.push(await prepare(ctx, item, tree));
+    for (const item of items) data.push(await prepare(ctx, plain(item), tree));
     return toBody({ ...result, data });
+  }
+  if (result instanceof StoredResult) {
+    return unexpanded ? renderStored(ctx, result.stored) : toBody(await prepare(ctx, result.stored.data, tree));
   }
   return toBody(await prepare(ctx, result, tree));
 }

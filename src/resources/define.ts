@@ -6,6 +6,7 @@
 import { invalidRequest, noSuchResource, type StripeError } from '../api/errors.js';
 import { listObjects, type ListRequest } from '../api/list.js';
 import { canonicalize } from '../api/render.js';
+import { StoredResult } from '../api/stored-result.js';
 import { searchIndexField, searchObjects } from '../api/search.js';
 import type { SearchFields } from '../api/search-query.js';
 import { checkListExpand, registerVirtualFields, type VirtualField } from '../api/expand.js';
@@ -182,7 +183,7 @@ export function operationsFor(def: ResourceDef): Operation[] {
           if (def.retrieveDeleted) return { id: found.id, object: def.object, deleted: true };
           throw noSuchResource(def.object, p.id!);
         }
-        return found.data;
+        return new StoredResult(found); // rendered as stored: the edge may reuse its bytes
       },
     });
   }
@@ -220,7 +221,7 @@ export function operationsFor(def: ResourceDef): Operation[] {
           type: def.object, url: def.path, limit: params.limit, starting_after: params.starting_after,
           ending_before: params.ending_before, created: params.created, ...plan,
         });
-        return { object: 'list', data: rows.map((r) => r.data), has_more, url: def.path };
+        return { object: 'list', data: rows.map((r) => new StoredResult(r)), has_more, url: def.path };
       },
     });
   }

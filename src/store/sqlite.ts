@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  ConflictError, MAX_CONFLICT_RETRIES,
+  ConflictError, MAX_CONFLICT_RETRIES, storedFromRow,
   type ClaimResult, type Cursor, type IdempotencyRecord, type IndexEntry, type NewObject, type ObjectUpdate,
   type ScanQuery, type Scope, type Store, type StoredObject, type Tx,
 } from './store.js';
@@ -59,9 +59,8 @@ interface Row {
   seq: number; id: string; type: string; created: number; version: number; deleted: number; data: string;
 }
 
-const toObject = (r: Row): StoredObject => ({
-  id: r.id, type: r.type, created: r.created, seq: r.seq, version: r.version, deleted: r.deleted === 1, data: JSON.parse(r.data),
-});
+const toObject = (r: Row): StoredObject =>
+  storedFromRow({ id: r.id, type: r.type, created: r.created, seq: r.seq, version: r.version, deleted: r.deleted === 1 }, r.data);
 
 /** Builds the WHERE clause shared by scan and count. */
 function scanSql(q: Partial<ScanQuery>, args: unknown[]): { from: string; where: string[] } {
@@ -137,6 +136,11 @@ export class SqliteStore implements Store {
       db.pragma('mmap_size = 268435456');
       db.pragma('cache_size = -32000');
     }
+  }
+
+  /** Transaction control through cached prepared statements (exec would re-parse the SQL each time). */
+  private control(sql: 'BEGIN IMMEDIATE' | 'COMMIT' | 'ROLLBACK' | 'SAVEPOINT job' | 'RELEASE job' | 'ROLLBACK TO job'): void {
+    this.stmt(this.writer, sql).run();
   }
 
   private stmt(db: Database.Database, sql: string): Database.Statement {
@@ -236,12 +240,12 @@ export class SqliteStore implements Store {
       while (this.queue.length) {
         const batch = this.queue.splice(0, MAX_BATCH);
         const outcomes: Array<() => void> = [];
-        this.writer.exec('BEGIN IMMEDIATE');
+        this.control('BEGIN IMMEDIATE');
         for (const job of batch) outcomes.push(await this.runJob(job));
         try {
-          this.writer.exec('COMMIT');
+          this.control('COMMIT');
         } catch (err) {
-          if (this.writer.inTransaction) this.writer.exec('ROLLBACK');
+          if (this.writer.inTransaction) this.control('ROLLBACK');
           for (const job of batch) job.reject(err);
           continue;
         }
@@ -256,17 +260,17 @@ export class SqliteStore implements Store {
   private async runJob(job: TxJob): Promise<() => void> {
     for (let attempt = 0; ; attempt++) {
       const hooks: Array<() => void> = [];
-      this.writer.exec('SAVEPOINT job');
+      this.control('SAVEPOINT job');
       try {
         const result = await job.fn(this.makeTx(hooks));
-        this.writer.exec('RELEASE job');
+        this.control('RELEASE job');
         return () => {
           for (const h of hooks) h();
           job.resolve(result);
         };
       } catch (e) {
-        this.writer.exec('ROLLBACK TO job');
-        this.writer.exec('RELEASE job');
+        this.control('ROLLBACK TO job');
+        this.control('RELEASE job');
         if (e instanceof ConflictError && attempt < MAX_CONFLICT_RETRIES) continue;
         return () => job.reject(e);
       }
