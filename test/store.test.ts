@@ -81,3 +81,34 @@ describe('store transactions', () => {
     assert.equal((await store.get(s, 'thing_cas'))?.data.n, 0);
   });
 });
+
+describe('embedded store shared by two processes', () => {
+  test('a row cached by one store is refreshed once another store on the same file commits', { skip: DATABASE_URL ? 'SQLite only: PostgreSQL has no row cache' : false }, async () => {
+    const shared = mkdtempSync(join(tmpdir(), 'pinstripe-shared-store-'));
+    const a = await openStore({ dataDir: shared });
+    const b = await openStore({ dataDir: shared });
+    try {
+      const s = scope();
+      await a.transaction(async (tx) => { await tx.insert(s, obj('thing_shared', 1)); });
+      assert.equal((await b.get(s, 'thing_shared'))?.data.n, 1); // b caches the row
+      await a.transaction(async (tx) => {
+        const cur = (await tx.getForUpdate(s, 'thing_shared'))!;
+        await tx.update(s, { id: cur.id, version: cur.version, data: { ...cur.data, n: 2 }, index: [] });
+      });
+      await new Promise((r) => setImmediate(r)); // b looks for other writers once per event-loop turn
+      assert.equal((await b.get(s, 'thing_shared'))?.data.n, 2);
+      // b's own writes replace its cached row as soon as they commit.
+      await b.transaction(async (tx) => {
+        const cur = (await tx.getForUpdate(s, 'thing_shared'))!;
+        await tx.update(s, { id: cur.id, version: cur.version, data: { ...cur.data, n: 3 }, index: [] });
+      });
+      assert.equal((await b.get(s, 'thing_shared'))?.data.n, 3);
+      await new Promise((r) => setImmediate(r));
+      assert.equal((await a.get(s, 'thing_shared'))?.data.n, 3);
+    } finally {
+      await a.close();
+      await b.close();
+      rmSync(shared, { recursive: true, force: true });
+    }
+  });
+});

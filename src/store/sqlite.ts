@@ -9,6 +9,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { RowCache } from './read-cache.js';
 import {
   ConflictError, MAX_CONFLICT_RETRIES, storedFromRow,
   type ClaimResult, type Cursor, type IdempotencyRecord, type IndexEntry, type NewObject, type ObjectUpdate,
@@ -118,6 +119,12 @@ export class SqliteStore implements Store {
   private reader: Database.Database;
   private mutex = new Mutex();
   private queue: TxJob[] = [];
+  /** Recently read rows (see read-cache.ts) and the keys the running batch has written. */
+  private rows = new RowCache();
+  private written: string[] = [];
+  private dataVersion: Database.Statement;
+  private lastDataVersion = -1;
+  private checkedThisTurn = false;
   private drainScheduled = false;
   private stmtCache = new Map<string, Database.Statement>();
 
@@ -131,6 +138,7 @@ export class SqliteStore implements Store {
     this.writer.exec(SCHEMA);
     this.reader = new Database(file, { readonly: true });
     this.reader.pragma('busy_timeout = 5000');
+    this.dataVersion = this.writer.prepare('PRAGMA data_version').pluck();
     for (const db of [this.writer, this.reader]) {
       // Reads through a memory map instead of read() calls, and a larger page cache.
       db.pragma('mmap_size = 268435456');
@@ -178,7 +186,40 @@ export class SqliteStore implements Store {
     return (this.stmt(db, `SELECT count(*) AS n FROM ${from} WHERE ${where.join(' AND ')}`).get(...args) as { n: number }).n;
   }
 
-  async get(scope: Scope, id: string) { return this.getOn(this.reader, scope, id); }
+  async get(scope: Scope, id: string) {
+    this.noticeOtherWriters();
+    const key = RowCache.key(scope, id);
+    const hit = this.rows.get(key);
+    if (hit) return hit;
+    const row = this.stmt(this.reader, 'SELECT seq, id, type, created, version, deleted, data FROM objects WHERE account = ? AND livemode = ? AND id = ?')
+      .get(scope.account, scope.livemode ? 1 : 0, id) as Row | undefined;
+    if (!row) return null;
+    const fields = { id: row.id, type: row.type, created: row.created, seq: row.seq, version: row.version, deleted: row.deleted === 1 };
+    this.rows.set(key, fields, row.data);
+    return storedFromRow(fields, row.data);
+  }
+
+  /**
+   * Another process sharing the data directory may commit at any time. The writer
+   * connection's data_version changes exactly when some other connection committed (our own
+   * reader never writes), so one look per event-loop turn tells whether cached rows may be stale.
+   */
+  private noticeOtherWriters(): void {
+    if (this.checkedThisTurn) return;
+    this.checkedThisTurn = true;
+    setImmediate(() => { this.checkedThisTurn = false; });
+    const version = this.dataVersion.get() as number;
+    if (version !== this.lastDataVersion) {
+      this.lastDataVersion = version;
+      this.rows.clear();
+    }
+  }
+
+  /** Drops cached rows the batch wrote, once it has committed or rolled back. */
+  private forgetWritten(): void {
+    for (const key of this.written) this.rows.delete(key);
+    this.written.length = 0;
+  }
   async scan(scope: Scope, q: ScanQuery) { return this.scanOn(this.reader, scope, q); }
   async count(scope: Scope, q: Omit<ScanQuery, 'limit' | 'direction' | 'after'>) { return this.countOn(this.reader, scope, q); }
 
@@ -195,6 +236,7 @@ export class SqliteStore implements Store {
       scan: async (scope, q) => this.scanOn(w, scope, q),
       count: async (scope, q) => this.countOn(w, scope, q),
       insert: async (scope, obj: NewObject) => {
+        this.written.push(RowCache.key(scope, obj.id));
         const data = JSON.stringify(obj.data);
         const info = this.stmt(w, 'INSERT INTO objects (account, livemode, id, type, created, version, deleted, data) VALUES (?, ?, ?, ?, ?, 1, 0, ?)')
           .run(scope.account, scope.livemode ? 1 : 0, obj.id, obj.type, obj.created, data);
@@ -203,6 +245,7 @@ export class SqliteStore implements Store {
         return { id: obj.id, type: obj.type, created: obj.created, seq, version: 1, deleted: false, data: obj.data };
       },
       update: async (scope, u: ObjectUpdate) => {
+        this.written.push(RowCache.key(scope, u.id));
         const row = this.stmt(w, 'UPDATE objects SET data = ?, version = version + 1, deleted = ? WHERE account = ? AND livemode = ? AND id = ? AND version = ? RETURNING seq, id, type, created, version, deleted')
           .get(JSON.stringify(u.data), u.deleted ? 1 : 0, scope.account, scope.livemode ? 1 : 0, u.id, u.version) as Omit<Row, 'data'> | undefined;
         if (!row) throw new ConflictError(u.id);
@@ -246,9 +289,11 @@ export class SqliteStore implements Store {
           this.control('COMMIT');
         } catch (err) {
           if (this.writer.inTransaction) this.control('ROLLBACK');
+          this.forgetWritten();
           for (const job of batch) job.reject(err);
           continue;
         }
+        this.forgetWritten();
         for (const settle of outcomes) settle();
       }
     } finally {
@@ -323,6 +368,7 @@ export class SqliteStore implements Store {
         run('DELETE FROM objects');
         run('DELETE FROM idempotency');
       })();
+      this.rows.clear();
     } finally { release(); }
   }
 
