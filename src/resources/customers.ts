@@ -8,6 +8,7 @@ import { STRIPE_SEARCH_FIELDS } from '../api/search-query.js';
 import type { Params } from '../api/params.js';
 import type { WriteContext } from '../api/context.js';
 import type { Obj, ResourceDef } from './define.js';
+import { attachPaymentMethod, requireAttached, resolvePaymentMethod } from './payment-methods.js';
 
 const INVOICE_PREFIX = /^[A-Z0-9]{3,12}$/;
 
@@ -30,11 +31,8 @@ function invoiceSettings(current: Obj | null, p: Params | null | undefined): Obj
       template: p.rendering_options.template ?? null,
     };
   }
-  if (p.default_payment_method !== undefined) {
-    // PaymentMethods arrive with the payments issue; until then no id can be attached.
-    if (p.default_payment_method !== null) throw noSuchResource('PaymentMethod', p.default_payment_method, 'invoice_settings[default_payment_method]');
-    next.default_payment_method = null;
-  }
+  // Checked against the customer's attached PaymentMethods by paymentMethodParams.
+  if (p.default_payment_method !== undefined) next.default_payment_method = p.default_payment_method;
   return next;
 }
 
@@ -52,14 +50,25 @@ function applyCommon(ctx: WriteContext, c: Obj, p: Params): void {
   if (p.tax_exempt !== undefined) c.tax_exempt = p.tax_exempt ?? 'none';
   if (p.invoice_settings !== undefined) c.invoice_settings = invoiceSettings(c.invoice_settings, p.invoice_settings);
   c.metadata = applyMetadata(c.metadata, p.metadata);
-  for (const unsupported of ['source', 'payment_method', 'default_source'] as const) {
+  for (const unsupported of ['source', 'default_source'] as const) {
     if (p[unsupported] !== undefined && p[unsupported] !== null) {
       // Sources and PaymentMethods come with the payments issue: none can exist yet.
-      throw noSuchResource(unsupported === 'payment_method' ? 'PaymentMethod' : 'source', p[unsupported], unsupported);
+      throw noSuchResource('source', p[unsupported], unsupported);
     }
   }
   if (p.tax_id_data !== undefined) throw invalidRequest('Pinstripe does not support tax_id_data yet.', 'tax_id_data');
   void ctx;
+}
+
+/** `payment_method` (attached on create) and `invoice_settings[default_payment_method]` (must be attached). */
+async function paymentMethodParams(ctx: WriteContext, c: Obj, p: Params): Promise<void> {
+  if (p.payment_method !== undefined && p.payment_method !== null) {
+    const pm = await resolvePaymentMethod(ctx, p.payment_method, 'payment_method');
+    const attached = await attachPaymentMethod(ctx, pm, c.id);
+    if (p.invoice_settings?.default_payment_method === p.payment_method) c.invoice_settings.default_payment_method = attached.id;
+  }
+  const dpm = p.invoice_settings?.default_payment_method;
+  if (dpm !== undefined && dpm !== null) await requireAttached(ctx, c.invoice_settings.default_payment_method, c.id, 'invoice_settings[default_payment_method]');
 }
 
 export const customers: ResourceDef = {
@@ -108,11 +117,13 @@ export const customers: ResourceDef = {
       c.test_clock = p.test_clock;
     }
     applyCommon(ctx, c, p);
+    await paymentMethodParams(ctx, c, p);
     return c;
   },
 
   async update(ctx, c, p) {
     applyCommon(ctx, c, p);
+    await paymentMethodParams(ctx, c, p);
     return c;
   },
 
