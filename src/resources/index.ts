@@ -5,9 +5,11 @@ import { events } from './events.js';
 import { prices } from './prices.js';
 import { products } from './products.js';
 import { paymentMethods } from './payment-methods.js';
+import { paymentIntents } from './payment-intents.js';
+import { charges } from './charges.js';
 import { operationsFor, type Operation, type ResourceDef } from './define.js';
 
-export const RESOURCES: readonly ResourceDef[] = [customers, products, prices, events, paymentMethods];
+export const RESOURCES: readonly ResourceDef[] = [customers, products, prices, events, paymentMethods, paymentIntents, charges];
 
 export function allOperations(): Operation[] {
   return RESOURCES.flatMap(operationsFor);

@@ -34,8 +34,20 @@ export function minimumAmount(cur: string): number {
   return MINIMUMS[cur] ?? 50;
 }
 
+/** The currencies Stripe supports: the list its invalid-currency message names (api/shapes). */
+let supportedTail = '';
+const SUPPORTED: ReadonlySet<string> = (() => {
+  try { parseCurrency('!', 'currency'); } catch (e) {
+    const m = /(Stripe currently supports these currencies: (.*))$/.exec((e as Error).message);
+    if (m) { supportedTail = m[1]!; return new Set(m[2]!.split(',').map((c) => c.trim())); }
+  }
+  return new Set<string>();
+})();
+
 export function checkCurrency(value: string, param = 'currency'): string {
-  return parseCurrency(value, param);
+  const c = parseCurrency(value, param);
+  if (SUPPORTED.size && !SUPPORTED.has(c)) throw invalidRequest(`Invalid currency: ${value}. ${supportedTail}`, param);
+  return c;
 }
 
 /** Validates a charge amount for a currency; `param` names the amount parameter. */
