@@ -68,7 +68,7 @@ export async function insertCharge(ctx: WriteContext, c: NewCharge): Promise<Obj
     receipt_number: null,
     receipt_url: null,
     refunded: false,
-    refunds: { object: 'list', data: [], has_more: false, total_count: 0, url: `/v1/charges/${base.id}/refunds` },
+    refunds: { object: 'list', data: [], has_more: false, url: `/v1/charges/${base.id}/refunds` },
     review: c.review ?? null,
     shipping: c.shipping,
     source: null,

@@ -7,9 +7,11 @@ import { products } from './products.js';
 import { paymentMethods } from './payment-methods.js';
 import { paymentIntents } from './payment-intents.js';
 import { charges } from './charges.js';
+import { refunds } from './refunds.js';
+import { balanceTransactions } from './balance.js';
 import { operationsFor, type Operation, type ResourceDef } from './define.js';
 
-export const RESOURCES: readonly ResourceDef[] = [customers, products, prices, events, paymentMethods, paymentIntents, charges];
+export const RESOURCES: readonly ResourceDef[] = [customers, products, prices, events, paymentMethods, paymentIntents, charges, refunds, balanceTransactions];
 
 export function allOperations(): Operation[] {
   return RESOURCES.flatMap(operationsFor);
