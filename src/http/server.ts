@@ -16,6 +16,7 @@ import { INCLUDABLE, allOperations } from '../resources/index.js';
 import type { Obj, Operation } from '../resources/define.js';
 import { authenticate, checkStripeAccount, requireSecretKey, type Auth } from './auth.js';
 import { decodeForm } from './forms.js';
+import { registerThreeDS } from '../web/three-ds.js';
 
 export const BODY_LIMIT = 1024 * 1024;
 const IDEMPOTENCY_LEASE_MS = 60_000;
@@ -122,6 +123,7 @@ export function buildApp(opts: AppOptions): App {
       handler: (req, reply) => handle(services, op, schema, req, reply),
     });
   }
+  registerThreeDS(app, services); // the 3-D Secure test page (src/web), not an API route
   return app;
 }
 
