@@ -9,9 +9,10 @@ import { paymentIntents } from './payment-intents.js';
 import { charges } from './charges.js';
 import { refunds } from './refunds.js';
 import { balanceTransactions } from './balance.js';
+import { setupAttempts, setupIntents } from './setup-intents.js';
 import { operationsFor, type Operation, type ResourceDef } from './define.js';
 
-export const RESOURCES: readonly ResourceDef[] = [customers, products, prices, events, paymentMethods, paymentIntents, charges, refunds, balanceTransactions];
+export const RESOURCES: readonly ResourceDef[] = [customers, products, prices, events, paymentMethods, paymentIntents, charges, refunds, balanceTransactions, setupIntents, setupAttempts];
 
 export function allOperations(): Operation[] {
   return RESOURCES.flatMap(operationsFor);

@@ -10,6 +10,7 @@ import { CURRENT_API_VERSION } from '../api/versions.js';
 import { formatAmount } from '../engine/payments/money.js';
 import { decodeForm } from '../http/forms.js';
 import { settleThreeDS } from '../resources/payment-intents.js';
+import { settleSetupThreeDS } from '../resources/setup-intents.js';
 import type { Scope } from '../store/store.js';
 import type { App } from '../http/server.js';
 
@@ -32,7 +33,8 @@ function scopeOf(params: Record<string, string>): Scope | null {
 /** return_url with Stripe's query parameters appended (existing ones kept). */
 export function returnUrlFor(returnUrl: string, pi: Record<string, any>): string {
   const redirect_status = ['succeeded', 'requires_capture'].includes(pi.status) ? 'succeeded' : pi.status === 'processing' ? 'processing' : 'failed';
-  const q = new URLSearchParams({ payment_intent: pi.id, payment_intent_client_secret: pi.client_secret, redirect_status }).toString();
+  const kind = pi.object === 'setup_intent' ? 'setup_intent' : 'payment_intent';
+  const q = new URLSearchParams({ [kind]: pi.id, [`${kind}_client_secret`]: pi.client_secret, redirect_status }).toString();
   try {
     const u = new URL(returnUrl);
     for (const [k, v] of new URLSearchParams(q)) u.searchParams.set(k, v);
@@ -48,7 +50,7 @@ export function registerThreeDS(app: App, services: Services): void {
     const scope = scopeOf(params);
     const secret = String((req.query as Record<string, unknown>).client_secret ?? '');
     const row = scope ? await services.store.get(scope, params.pi!) : null;
-    if (!scope || !row || row.type !== 'payment_intent' || row.data.client_secret !== secret) {
+    if (!scope || !row || (row.type !== 'payment_intent' && row.type !== 'setup_intent') || row.data.client_secret !== secret) {
       return page(reply, 404, 'Authentication not found', '<p>This authentication link is invalid.</p>');
     }
     const pi = row.data;
@@ -56,7 +58,9 @@ export function registerThreeDS(app: App, services: Services): void {
     const hidden = `<input type="hidden" name="client_secret" value="${esc(secret)}">`;
     const pending = pi.status === 'requires_action';
     return page(reply, 200, '3D Secure 2 Test Page',
-      `<p>Pinstripe is simulating the card issuer's authentication for <strong>${esc(formatAmount(pi.amount, pi.currency))} ${esc(pi.currency.toUpperCase())}</strong> (${esc(pi.id)}).</p>` +
+      (pi.object === 'setup_intent'
+        ? `<p>Pinstripe is simulating the card issuer's authentication for saving a card (${esc(pi.id)}).</p>`
+        : `<p>Pinstripe is simulating the card issuer's authentication for <strong>${esc(formatAmount(pi.amount, pi.currency))} ${esc(pi.currency.toUpperCase())}</strong> (${esc(pi.id)}).</p>`) +
       (pending
         ? `<form id="complete" method="post" action="${action}/complete">${hidden}<button type="submit" name="outcome" value="complete">Complete authentication</button></form>` +
           `<form id="fail" method="post" action="${action}/fail">${hidden}<button type="submit" name="outcome" value="fail">Fail authentication</button></form>`
@@ -70,7 +74,7 @@ export function registerThreeDS(app: App, services: Services): void {
     const secret = String(form.client_secret ?? (req.query as Record<string, unknown>).client_secret ?? '');
     if (!scope) return page(reply, 404, 'Authentication not found', '<p>This authentication link is invalid.</p>');
     const before = await services.store.get(scope, params.pi!);
-    if (!before || before.type !== 'payment_intent' || before.data.client_secret !== secret) {
+    if (!before || (before.type !== 'payment_intent' && before.type !== 'setup_intent') || before.data.client_secret !== secret) {
       return page(reply, 404, 'Authentication not found', '<p>This authentication link is invalid.</p>');
     }
     const returnUrl: string | undefined = before.data.next_action?.redirect_to_url?.return_url;
@@ -79,7 +83,7 @@ export function registerThreeDS(app: App, services: Services): void {
         scope, services, db: tx, tx, requestId: services.ids.id('req'), idempotencyKey: null, apiVersion: CURRENT_API_VERSION,
         keyKind: 'publishable', maskedKey: '', now: () => services.clock.now(), origin: `${req.protocol}://${req.headers.host}`,
       };
-      return settleThreeDS(ctx, params.pi!, secret, succeed);
+      return before.type === 'setup_intent' ? settleSetupThreeDS(ctx, params.pi!, secret, succeed) : settleThreeDS(ctx, params.pi!, secret, succeed);
     });
     if (returnUrl) return reply.code(303).header('Location', returnUrlFor(returnUrl, pi)).send();
     return page(reply, 200, succeed ? 'Authentication complete' : 'Authentication failed', `<p>You can close this window. The PaymentIntent is now ${esc(pi.status)}.</p>`);

@@ -218,7 +218,7 @@ export function authorize(ctx: ReadContext, req: AuthorizeRequest): AuthorizeRes
       if (req.offSession) return fail('authentication_required');
       return { status: 'requires_action' };
     }
-  } else if (b.declineAfterAuth) {
+  } else if (b.declineAfterAuth && !req.setup) {
     return fail(b.declineAfterAuth);
   }
 
