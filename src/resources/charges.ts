@@ -110,6 +110,16 @@ export const charges: ResourceDef = {
     if (p.transfer_group !== undefined) return { index: { field: 'transfer_group', value: p.transfer_group } };
     return {};
   },
+  operations: () => [
+    {
+      method: 'POST', path: '/v1/charges', write: true,
+      handler: async (ctx, p) => (await import('./legacy-charges.js')).createLegacyCharge(ctx as WriteContext, p),
+    },
+    {
+      method: 'POST', path: '/v1/charges/{id}/capture', write: true,
+      handler: async (ctx, p, path) => (await import('./legacy-charges.js')).captureCharge(ctx as WriteContext, path.id!, p),
+    },
+  ],
   async update(_ctx, ch, p) {
     if (p.description !== undefined) ch.description = p.description;
     if (p.receipt_email !== undefined) ch.receipt_email = p.receipt_email;

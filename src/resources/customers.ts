@@ -9,6 +9,8 @@ import type { Params } from '../api/params.js';
 import type { WriteContext } from '../api/context.js';
 import type { Obj, ResourceDef } from './define.js';
 import { attachPaymentMethod, requireAttached, resolvePaymentMethod } from './payment-methods.js';
+import { publicCard, resolveSource } from './tokens.js';
+import { emitEvent } from '../events/events.js';
 
 const INVOICE_PREFIX = /^[A-Z0-9]{3,12}$/;
 
@@ -50,12 +52,6 @@ function applyCommon(ctx: WriteContext, c: Obj, p: Params): void {
   if (p.tax_exempt !== undefined) c.tax_exempt = p.tax_exempt ?? 'none';
   if (p.invoice_settings !== undefined) c.invoice_settings = invoiceSettings(c.invoice_settings, p.invoice_settings);
   c.metadata = applyMetadata(c.metadata, p.metadata);
-  for (const unsupported of ['source', 'default_source'] as const) {
-    if (p[unsupported] !== undefined && p[unsupported] !== null) {
-      // Sources and PaymentMethods come with the payments issue: none can exist yet.
-      throw noSuchResource('source', p[unsupported], unsupported);
-    }
-  }
   if (p.tax_id_data !== undefined) throw invalidRequest('Pinstripe does not support tax_id_data yet.', 'tax_id_data');
   void ctx;
 }
@@ -66,6 +62,19 @@ async function paymentMethodParams(ctx: WriteContext, c: Obj, p: Params): Promis
     const pm = await resolvePaymentMethod(ctx, p.payment_method, 'payment_method');
     const attached = await attachPaymentMethod(ctx, pm, c.id);
     if (p.invoice_settings?.default_payment_method === p.payment_method) c.invoice_settings.default_payment_method = attached.id;
+  }
+  if (p.source !== undefined && p.source !== null) {
+    // A card token saved on the customer (legacy sources); it becomes the default source.
+    const card = await resolveSource(ctx, p.source, c.id, 'source');
+    await emitEvent(ctx, 'customer.source.created', publicCard(card));
+    c.default_source = card.id;
+  }
+  if (p.default_source !== undefined) {
+    if (p.default_source !== null) {
+      const row = await ctx.db.get(ctx.scope, p.default_source);
+      if (!row || row.type !== 'card' || row.deleted || row.data.customer !== c.id) throw noSuchResource('source', p.default_source, 'default_source');
+    }
+    c.default_source = p.default_source;
   }
   const dpm = p.invoice_settings?.default_payment_method;
   if (dpm !== undefined && dpm !== null) await requireAttached(ctx, c.invoice_settings.default_payment_method, c.id, 'invoice_settings[default_payment_method]');

@@ -10,9 +10,10 @@ import { charges } from './charges.js';
 import { refunds } from './refunds.js';
 import { balanceTransactions } from './balance.js';
 import { setupAttempts, setupIntents } from './setup-intents.js';
+import { cards, tokens } from './tokens.js';
 import { operationsFor, type Operation, type ResourceDef } from './define.js';
 
-export const RESOURCES: readonly ResourceDef[] = [customers, products, prices, events, paymentMethods, paymentIntents, charges, refunds, balanceTransactions, setupIntents, setupAttempts];
+export const RESOURCES: readonly ResourceDef[] = [customers, products, prices, events, paymentMethods, paymentIntents, charges, refunds, balanceTransactions, setupIntents, setupAttempts, tokens, cards];
 
 export function allOperations(): Operation[] {
   return RESOURCES.flatMap(operationsFor);

@@ -370,7 +370,7 @@ export async function settleThreeDS(ctx: WriteContext, id: string, clientSecret:
   }
 }
 
-async function capture(ctx: WriteContext, id: string, p: Params): Promise<Obj> {
+export async function capturePaymentIntent(ctx: WriteContext, id: string, p: Params): Promise<Obj> {
   const row = await load(ctx, id, true);
   const pi = structuredClone(row.data);
   if (pi.status !== 'requires_capture') {
@@ -480,7 +480,7 @@ export const paymentIntents: ResourceDef = {
         return confirmIntent(ctx, row, rest);
       },
     },
-    { method: 'POST', path: '/v1/payment_intents/{id}/capture', write: true, handler: (ctx, p, path) => capture(ctx as WriteContext, path.id!, p) },
+    { method: 'POST', path: '/v1/payment_intents/{id}/capture', write: true, handler: (ctx, p, path) => capturePaymentIntent(ctx as WriteContext, path.id!, p) },
     { method: 'POST', path: '/v1/payment_intents/{id}/cancel', write: true, handler: (ctx, p, path) => cancel(ctx as WriteContext, path.id!, p) },
   ],
 };
