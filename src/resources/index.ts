@@ -11,9 +11,10 @@ import { refunds } from './refunds.js';
 import { balanceTransactions } from './balance.js';
 import { setupAttempts, setupIntents } from './setup-intents.js';
 import { cards, tokens } from './tokens.js';
+import { disputes, earlyFraudWarnings } from './disputes.js';
 import { operationsFor, type Operation, type ResourceDef } from './define.js';
 
-export const RESOURCES: readonly ResourceDef[] = [customers, products, prices, events, paymentMethods, paymentIntents, charges, refunds, balanceTransactions, setupIntents, setupAttempts, tokens, cards];
+export const RESOURCES: readonly ResourceDef[] = [customers, products, prices, events, paymentMethods, paymentIntents, charges, refunds, balanceTransactions, setupIntents, setupAttempts, tokens, cards, disputes, earlyFraudWarnings];
 
 export function allOperations(): Operation[] {
   return RESOURCES.flatMap(operationsFor);

@@ -66,7 +66,10 @@ export async function createLegacyCharge(ctx: WriteContext, p: Params): Promise<
     const t = (await ctx.tx.getForUpdate(ctx.scope, txn.id))!;
     await ctx.tx.update(ctx.scope, { id: t.id, version: t.version, data: { ...t.data, source: ch.id }, index: [{ field: 'type', value: 'charge' }, { field: 'source', value: ch.id }, { field: 'currency', value: currency }] });
   }
-  return setSource(ctx, ch.id, card);
+  const result2 = await setSource(ctx, ch.id, card);
+  if (!captured) return result2;
+  await (await import('./disputes.js')).afterCapture(ctx, ch.id);
+  return (await ctx.tx.get(ctx.scope, ch.id))!.data;
 }
 
 /** Legacy charges carry their card as `source`. */
@@ -104,5 +107,6 @@ export async function captureCharge(ctx: WriteContext, id: string, p: Params): P
   const data = canonicalize(ch);
   await ctx.tx.update(ctx.scope, { id, version: row.version, data, index: indexEntries(charges, data) });
   await emitEvent(ctx, 'charge.captured', eventCharge(data));
-  return data;
+  await (await import('./disputes.js')).afterCapture(ctx, id);
+  return (await ctx.tx.get(ctx.scope, id))!.data;
 }

@@ -301,6 +301,7 @@ export async function attempt(ctx: WriteContext, row: StoredObject, pi: Obj, o: 
     transfer_group: pi.transfer_group, balance_transaction: txn?.id ?? null,
   });
   if (txn) await fixTxnSource(ctx, txn.id, charge.id);
+  if (!manual) await (await import('./disputes.js')).afterCapture(ctx, charge.id);
   pi.latest_charge = charge.id;
   if (manual) {
     pi.status = 'requires_capture';
@@ -403,6 +404,7 @@ export async function capturePaymentIntent(ctx: WriteContext, id: string, p: Par
   const chData = canonicalize(ch);
   await ctx.tx.update(ctx.scope, { id: ch.id, version: chRow.version, data: chData, index: indexEntries(charges, chData) });
   await emitEvent(ctx, 'charge.captured', eventCharge(chData));
+  await (await import('./disputes.js')).afterCapture(ctx, ch.id);
   pi.status = 'succeeded';
   pi.amount_capturable = 0;
   pi.amount_received = amount;
