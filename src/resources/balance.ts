@@ -6,16 +6,18 @@ import { listObjects } from '../api/list.js';
 import type { ReadContext } from '../api/context.js';
 import { BALANCE_TRANSACTION, computeBalance, currentView } from '../engine/ledger.js';
 import { settleDueRefunds } from './refunds.js';
+import { settleDuePayouts } from './payouts.js';
 import type { ResourceDef } from './define.js';
 
 async function listTransactions(ctx: ReadContext, p: Record<string, any>) {
   await settleDueRefunds(ctx);
-  const index = p.source !== undefined ? { field: 'source', value: p.source }
+  await settleDuePayouts(ctx);
+  const index = p.source !== undefined || p.payout !== undefined ? { field: 'source', value: p.source ?? p.payout }
     : p.type !== undefined ? { field: 'type', value: p.type }
       : p.currency !== undefined ? { field: 'currency', value: p.currency.toLowerCase() } : undefined;
   const filter = (d: Record<string, any>) =>
     (p.type === undefined || d.type === p.type) && (p.currency === undefined || d.currency === p.currency.toLowerCase())
-    && (p.source === undefined || d.source === p.source) && (p.payout === undefined || d.payout === p.payout);
+    && (p.source === undefined || d.source === p.source) && (p.payout === undefined || d.source === p.payout);
   const { rows, has_more } = await listObjects(ctx, {
     type: BALANCE_TRANSACTION, url: '/v1/balance_transactions', limit: p.limit, starting_after: p.starting_after,
     ending_before: p.ending_before, created: p.created, index, filter,
