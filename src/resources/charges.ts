@@ -11,6 +11,8 @@ import { chargeMethodDetails, type Checks, type Outcome, type ThreeDSResult } fr
 import { insertObject, newObjectBase, type Obj, type ResourceDef } from './define.js';
 
 export interface NewCharge {
+  /** A charge id drawn beforehand (its balance transaction names it). */
+  id?: string;
   amount: number;
   currency: string;
   customer: string | null;
@@ -36,6 +38,7 @@ export interface NewCharge {
 /** Builds and stores a Charge; emits charge.succeeded or charge.failed. */
 export async function insertCharge(ctx: WriteContext, c: NewCharge): Promise<Obj> {
   const base = newObjectBase(ctx, charges);
+  if (c.id) base.id = c.id;
   const pm = c.paymentMethod;
   const ch: Obj = {
     ...base,

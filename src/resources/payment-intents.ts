@@ -57,10 +57,13 @@ function unexpectedState(message: string, pi?: Obj): StripeError {
 export const noSuchPaymentIntent = (id: string, param = 'id') => noSuchResource('payment_intent', id, param);
 
 /** Writes the new state of an intent (CAS on version) and emits `eventType` without previous attributes, as Stripe's transition events have none. */
-async function savePi(ctx: WriteContext, row: StoredObject, next: Obj, eventType?: string): Promise<StoredObject> {
+async function savePi(ctx: WriteContext, row: StoredObject | null, next: Obj, eventType?: string): Promise<StoredObject> {
   const data = canonicalize(next);
   const { indexEntries } = await import('./define.js');
-  const updated = await ctx.tx.update(ctx.scope, { id: row.id, version: row.version, data, index: indexEntries(paymentIntents, data) });
+  // row null: an intent created and confirmed in one request is written once, in its final state.
+  const updated = row
+    ? await ctx.tx.update(ctx.scope, { id: row.id, version: row.version, data, index: indexEntries(paymentIntents, data) })
+    : await ctx.tx.insert(ctx.scope, { id: data.id, type: 'payment_intent', created: data.created, data, index: indexEntries(paymentIntents, data) });
   if (eventType) await emitEvent(ctx, eventType, data);
   return { ...updated, data };
 }
@@ -184,11 +187,25 @@ async function createIntent(ctx: WriteContext, p: Params): Promise<Obj> {
   if (p.automatic_payment_methods && p.automatic_payment_methods.enabled === false) pi.automatic_payment_methods = null;
   await applyCommon(ctx, pi, p);
   if (pi.payment_method) pi.status = 'requires_confirmation';
-  const stored = await insertObject(ctx, paymentIntents, pi);
-  await emitEvent(ctx, 'payment_intent.created', stored);
-  if (!p.confirm) return stored;
-  const row = (await ctx.tx.getForUpdate(ctx.scope, stored.id))!;
-  return confirmIntent(ctx, row, { return_url: p.return_url, off_session: p.off_session, error_on_requires_action: p.error_on_requires_action, use_stripe_sdk: p.use_stripe_sdk }, true);
+  if (!p.confirm) {
+    const stored = await insertObject(ctx, paymentIntents, pi);
+    await emitEvent(ctx, 'payment_intent.created', stored);
+    return stored;
+  }
+  // Created and confirmed at once: the created event carries the unconfirmed intent, the row is
+  // written once with the outcome (a refused confirmation stores the intent as created).
+  const initial = canonicalize(pi);
+  await emitEvent(ctx, 'payment_intent.created', initial);
+  try {
+    return await confirmIntent(ctx, null, { return_url: p.return_url, off_session: p.off_session, error_on_requires_action: p.error_on_requires_action, use_stripe_sdk: p.use_stripe_sdk }, true, initial);
+  } catch (err) {
+    if (err instanceof StripeError && !err.commit) {
+      await savePi(ctx, null, initial);
+      // A refused confirmation still leaves the created intent (Stripe keeps it); the error commits.
+      err.commit = true;
+    }
+    throw err;
+  }
 }
 
 /** The Stripe.js path: a publishable key must present the intent's client_secret. */
@@ -220,8 +237,8 @@ export interface ConfirmParams {
 }
 
 /** POST /v1/payment_intents/{id}/confirm and create with confirm=true. */
-export async function confirmIntent(ctx: WriteContext, row: StoredObject, p: Params, fromCreate = false): Promise<Obj> {
-  const pi = structuredClone(row.data);
+export async function confirmIntent(ctx: WriteContext, row: StoredObject | null, p: Params, fromCreate = false, created?: Obj): Promise<Obj> {
+  const pi = structuredClone(row ? row.data : created!);
   if (!CONFIRMABLE.includes(pi.status)) {
     throw unexpectedState(`You cannot confirm this PaymentIntent because it has a status of ${pi.status}. Only a PaymentIntent with one of the following statuses may be confirmed: ${list(CONFIRMABLE)}.`, pi);
   }
@@ -245,7 +262,7 @@ interface AttemptOptions {
 }
 
 /** One payment attempt with the intent's PaymentMethod: the network decides, the intent moves. */
-export async function attempt(ctx: WriteContext, row: StoredObject, pi: Obj, o: AttemptOptions): Promise<Obj> {
+export async function attempt(ctx: WriteContext, row: StoredObject | null, pi: Obj, o: AttemptOptions): Promise<Obj> {
   const pmRow = await ctx.tx.getForUpdate(ctx.scope, pi.payment_method);
   if (!pmRow || pmRow.type !== 'payment_method') throw noSuchResource('PaymentMethod', pi.payment_method, 'payment_method');
   const pm = pmRow.data;
@@ -286,22 +303,23 @@ export async function attempt(ctx: WriteContext, row: StoredObject, pi: Obj, o: 
   }
 
   // Authorized.
+  const chargeId = ctx.services.ids.id('ch');
   let txn: Obj | null = null;
   if (!manual) {
     txn = await recordBalanceTransaction(ctx, {
-      amount: pi.amount, currency: pi.currency, type: 'charge', reporting_category: 'charge', source: '', description: pi.description,
+      amount: pi.amount, currency: pi.currency, type: 'charge', reporting_category: 'charge', source: chargeId, description: pi.description,
       fee: cardFee(pi.amount, pi.currency), immediate: !!found.card.behaviour.bypassPending,
     });
   }
   const charge = await insertCharge(ctx, {
+    id: chargeId,
     amount: pi.amount, currency: pi.currency, customer: pi.customer, description: pi.description, metadata: pi.metadata,
     payment_intent: pi.id, paymentMethod: pm, outcome: result.outcome, checks: result.checks, threeDS,
     succeeded: true, captured: !manual, receipt_email: pi.receipt_email, shipping: pi.shipping,
     statement_descriptor: pi.statement_descriptor, statement_descriptor_suffix: pi.statement_descriptor_suffix,
     transfer_group: pi.transfer_group, balance_transaction: txn?.id ?? null,
   });
-  if (txn) await fixTxnSource(ctx, txn.id, charge.id);
-  if (!manual) await (await import('./disputes.js')).afterCapture(ctx, charge.id);
+  if (!manual && found.card.behaviour.dispute) await (await import('./disputes.js')).afterCapture(ctx, charge.id);
   pi.latest_charge = charge.id;
   if (manual) {
     pi.status = 'requires_capture';
@@ -323,17 +341,8 @@ export async function attempt(ctx: WriteContext, row: StoredObject, pi: Obj, o: 
   return saved.data;
 }
 
-/** The balance transaction is written before its charge id is known; point it at the charge. */
-async function fixTxnSource(ctx: WriteContext, txnId: string, chargeId: string): Promise<void> {
-  const t = (await ctx.tx.getForUpdate(ctx.scope, txnId))!;
-  await ctx.tx.update(ctx.scope, {
-    id: t.id, version: t.version, data: { ...t.data, source: chargeId },
-    index: [{ field: 'type', value: t.data.type }, { field: 'source', value: chargeId }, { field: 'currency', value: t.data.currency }],
-  });
-}
-
 /** A declined attempt: back to requires_payment_method, last_payment_error, 402 that commits. */
-async function decline(ctx: WriteContext, row: StoredObject, pi: Obj, pm: Obj, code: NetworkDecline, chargeId: string | null): Promise<never> {
+async function decline(ctx: WriteContext, row: StoredObject | null, pi: Obj, pm: Obj, code: NetworkDecline, chargeId: string | null): Promise<never> {
   pi.status = 'requires_payment_method';
   pi.last_payment_error = lastPaymentError(code, chargeId, pm);
   pi.latest_charge = chargeId ?? pi.latest_charge;
