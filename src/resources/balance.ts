@@ -40,6 +40,8 @@ export const balanceTransactions: ResourceDef = {
       },
     },
     { method: 'GET', path: '/v1/balance_transactions', write: false, returnsList: true, handler: (ctx, p) => listTransactions(ctx, p) },
+    // The legacy alias of the balance transaction list.
+    { method: 'GET', path: '/v1/balance/history', paramsKey: 'GET /v1/balance_transactions', write: false, returnsList: true, handler: (ctx, p) => listTransactions(ctx, p) },
     {
       method: 'GET', path: '/v1/balance', write: false,
       handler: async (ctx) => { await settleDueRefunds(ctx); return computeBalance(ctx); },

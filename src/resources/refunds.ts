@@ -43,8 +43,9 @@ async function insertRefund(ctx: WriteContext, chRow: StoredObject, amount: numb
   const txn = opts.captured
     ? await recordBalanceTransaction(ctx, { amount: -amount, currency: ch.currency, type: 'refund', reporting_category: 'refund', source: base.id, description: 'REFUND FOR CHARGE', immediate: true })
     : null;
+  const { livemode: _lm, ...baseFields } = base; // refunds carry no livemode field
   const refund: Obj = {
-    ...base,
+    ...baseFields,
     amount,
     balance_transaction: txn?.id ?? null,
     charge: ch.id,

@@ -91,7 +91,7 @@ export const tokens: ResourceDef = {
         }
         const base = newObjectBase(ctx, tokens);
         const token: Obj = {
-          ...base, card: legacyCard(ctx, ctx.services.ids.id('card'), input, raw), client_ip: null, type: 'card', used: false,
+          ...base, card: legacyCard(ctx, ctx.services.ids.id('card'), input, raw, null), client_ip: null, type: 'card', used: false,
         };
         await storeCardRef(ctx, base.id, input.ref);
         return insertObject(ctx, tokens, token);
