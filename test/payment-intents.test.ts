@@ -153,6 +153,15 @@ describe('payment intents', () => {
     assert.equal(pi.status, 'succeeded');
     const ch = await stripe.charges.retrieve(pi.latest_charge as string);
     assert.deepEqual([ch.outcome!.type, ch.outcome!.risk_level], ['manual_review', 'elevated']);
+    assert.match(ch.review as string, /^prv_/);
+    assert.equal(pi.review, ch.review);
+    const review = await stripe.reviews.retrieve(ch.review as string);
+    assert.deepEqual([review.open, review.charge, review.reason], [true, ch.id, 'rule']);
+    const approved = await stripe.reviews.approve(review.id);
+    assert.deepEqual([approved.open, approved.reason, approved.closed_reason], [false, 'approved', 'approved']);
+    await assert.rejects(stripe.reviews.approve(review.id), (e: any) => e.statusCode === 400);
+    const types = (await stripe.events.list({ limit: 100 })).data.map((e) => e.type as string);
+    assert.ok(types.includes('review.opened')); assert.ok(types.includes('review.closed'));
   });
 
   test('address checks: zip failure is reported but the charge succeeds', async () => {

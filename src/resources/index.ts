@@ -13,9 +13,10 @@ import { setupAttempts, setupIntents } from './setup-intents.js';
 import { cards, tokens } from './tokens.js';
 import { disputes, earlyFraudWarnings } from './disputes.js';
 import { payouts } from './payouts.js';
+import { reviews } from './reviews.js';
 import { operationsFor, type Operation, type ResourceDef } from './define.js';
 
-export const RESOURCES: readonly ResourceDef[] = [customers, products, prices, events, paymentMethods, paymentIntents, charges, refunds, balanceTransactions, setupIntents, setupAttempts, tokens, cards, disputes, earlyFraudWarnings, payouts];
+export const RESOURCES: readonly ResourceDef[] = [customers, products, prices, events, paymentMethods, paymentIntents, charges, refunds, balanceTransactions, setupIntents, setupAttempts, tokens, cards, disputes, earlyFraudWarnings, payouts, reviews];
 
 export function allOperations(): Operation[] {
   return RESOURCES.flatMap(operationsFor);

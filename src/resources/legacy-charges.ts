@@ -57,15 +57,13 @@ export async function createLegacyCharge(ctx: WriteContext, p: Params): Promise<
     await setSource(ctx, ch.id, card);
     throw cardError(decline, { charge: ch.id }).committing();
   }
+  const chargeId = ctx.services.ids.id('ch');
   const txn = captured ? await recordBalanceTransaction(ctx, {
-    amount: p.amount, currency, type: 'charge', reporting_category: 'charge', source: '', description: p.description ?? null,
+    amount: p.amount, currency, type: 'charge', reporting_category: 'charge', source: chargeId, description: p.description ?? null,
     fee: cardFee(p.amount, currency), immediate: !!found.card.behaviour.bypassPending,
   }) : null;
-  const ch = await insertCharge(ctx, { ...common, outcome: result.outcome, checks: result.checks, succeeded: true, captured, balance_transaction: txn?.id ?? null });
-  if (txn) {
-    const t = (await ctx.tx.getForUpdate(ctx.scope, txn.id))!;
-    await ctx.tx.update(ctx.scope, { id: t.id, version: t.version, data: { ...t.data, source: ch.id }, index: [{ field: 'type', value: 'charge' }, { field: 'source', value: ch.id }, { field: 'currency', value: currency }] });
-  }
+  const review = result.review ? await (await import('./reviews.js')).openReview(ctx, chargeId, null) : null;
+  const ch = await insertCharge(ctx, { ...common, id: chargeId, outcome: result.outcome, checks: result.checks, succeeded: true, captured, balance_transaction: txn?.id ?? null, review });
   const result2 = await setSource(ctx, ch.id, card);
   if (!captured) return result2;
   await (await import('./disputes.js')).afterCapture(ctx, ch.id);

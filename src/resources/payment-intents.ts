@@ -318,7 +318,9 @@ export async function attempt(ctx: WriteContext, row: StoredObject | null, pi: O
     succeeded: true, captured: !manual, receipt_email: pi.receipt_email, shipping: pi.shipping,
     statement_descriptor: pi.statement_descriptor, statement_descriptor_suffix: pi.statement_descriptor_suffix,
     transfer_group: pi.transfer_group, balance_transaction: txn?.id ?? null,
+    review: result.review ? await (await import('./reviews.js')).openReview(ctx, chargeId, pi.id) : null,
   });
+  if (result.review) pi.review = charge.review;
   if (!manual && found.card.behaviour.dispute) await (await import('./disputes.js')).afterCapture(ctx, charge.id);
   pi.latest_charge = charge.id;
   if (manual) {
