@@ -2,7 +2,7 @@
 // Charges are made by the payments flow (PaymentIntent confirmation); this family serves
 // retrieve, update (charge.updated), list (customer, payment_intent, transfer_group, created),
 // search, and capture of a PaymentIntent's uncaptured charge.
-import { invalidRequest } from '../api/errors.js';
+import { invalidRequest, noSuchResource } from '../api/errors.js';
 import { applyMetadata } from '../api/metadata.js';
 import { STRIPE_SEARCH_FIELDS } from '../api/search-query.js';
 import { shipping } from '../api/shapes.js';
@@ -24,6 +24,10 @@ export interface NewCharge {
   checks: Checks;
   threeDS: ThreeDSResult | null;
   succeeded: boolean;
+  /** Bank debits: the charge is pending until the debit settles. */
+  pending?: boolean;
+  /** payment_method_details for non-card methods. */
+  methodDetails?: Obj;
   captured: boolean;
   failure?: { code: string; message: string } | null;
   receipt_email: string | null;
@@ -43,7 +47,7 @@ export async function insertCharge(ctx: WriteContext, c: NewCharge): Promise<Obj
   const ch: Obj = {
     ...base,
     amount: c.amount,
-    amount_captured: c.captured ? c.amount : 0,
+    amount_captured: c.captured && !c.pending ? c.amount : 0,
     amount_refunded: 0,
     application: null,
     application_fee: null,
@@ -66,7 +70,7 @@ export async function insertCharge(ctx: WriteContext, c: NewCharge): Promise<Obj
     paid: c.succeeded,
     payment_intent: c.payment_intent,
     payment_method: pm.id,
-    payment_method_details: chargeMethodDetails(pm.card, c.checks, c.amount, c.threeDS, c.succeeded && !c.captured),
+    payment_method_details: c.methodDetails ?? chargeMethodDetails(pm.card, c.checks, c.amount, c.threeDS, c.succeeded && !c.captured),
     receipt_email: c.receipt_email,
     receipt_number: null,
     receipt_url: null,
@@ -78,13 +82,13 @@ export async function insertCharge(ctx: WriteContext, c: NewCharge): Promise<Obj
     source_transfer: null,
     statement_descriptor: c.statement_descriptor,
     statement_descriptor_suffix: c.statement_descriptor_suffix,
-    status: c.succeeded ? 'succeeded' : 'failed',
+    status: c.succeeded ? 'succeeded' : c.pending ? 'pending' : 'failed',
     transfer_data: null,
     transfer_group: c.transfer_group,
   };
   return insertObject(ctx, charges, ch).then(async (stored) => {
     const { emitEvent } = await import('../events/events.js');
-    await emitEvent(ctx, c.succeeded ? 'charge.succeeded' : 'charge.failed', eventCharge(stored));
+    await emitEvent(ctx, c.succeeded ? 'charge.succeeded' : c.pending ? 'charge.pending' : 'charge.failed', eventCharge(stored));
     return stored;
   });
 }
@@ -113,7 +117,27 @@ export const charges: ResourceDef = {
     if (p.transfer_group !== undefined) return { index: { field: 'transfer_group', value: p.transfer_group } };
     return {};
   },
-  operations: () => [
+  standard: { retrieve: false, list: false },
+  operations: (def) => [
+    {
+      method: 'GET', path: '/v1/charges/{id}', write: false,
+      handler: async (ctx, _p, path) => {
+        await (await import('./bank-debits.js')).settleDueBankDebits(ctx);
+        const row = await ctx.db.get(ctx.scope, path.id!);
+        if (!row || row.type !== 'charge') throw noSuchResource('charge', path.id!);
+        return row.data;
+      },
+    },
+    {
+      method: 'GET', path: '/v1/charges', write: false, returnsList: true,
+      handler: async (ctx, p) => {
+        await (await import('./bank-debits.js')).settleDueBankDebits(ctx);
+        const { listObjects } = await import('../api/list.js');
+        const plan = def.listFilters!(p);
+        const { rows, has_more } = await listObjects(ctx, { type: 'charge', url: '/v1/charges', limit: p.limit, starting_after: p.starting_after, ending_before: p.ending_before, created: p.created, ...plan });
+        return { object: 'list', data: rows.map((r) => r.data), has_more, url: '/v1/charges' };
+      },
+    },
     {
       method: 'POST', path: '/v1/charges', write: true,
       handler: async (ctx, p) => (await import('./legacy-charges.js')).createLegacyCharge(ctx as WriteContext, p),

@@ -29,7 +29,7 @@ import { charges } from './charges.js';
 const CONFIRMABLE = ['requires_payment_method', 'requires_confirmation', 'requires_action'];
 const CANCELABLE = ['requires_payment_method', 'requires_capture', 'requires_confirmation', 'requires_action', 'processing'];
 const UPDATABLE = ['requires_payment_method', 'requires_confirmation', 'requires_action'];
-const SUPPORTED_TYPES = ['card'];
+const SUPPORTED_TYPES = ['card', 'us_bank_account', 'sepa_debit'];
 /** `payment_method_types`, which current SDK types call allowed_payment_method_types, is still accepted. */
 const LEGACY_TYPES = { payment_method_types: { t: 'array' as const, items: { t: 'string' as const } } };
 
@@ -269,6 +269,10 @@ export async function attempt(ctx: WriteContext, row: StoredObject | null, pi: O
   if (pi.customer && pm.customer && pm.customer !== pi.customer) {
     throw invalidRequest(`The provided PaymentMethod is attached to another customer (${pm.customer}). It can only be used with that customer.`, 'payment_method');
   }
+  if (pm.type === 'us_bank_account' || pm.type === 'sepa_debit') {
+    const { bankAttempt } = await import('./bank-debits.js');
+    return bankAttempt(ctx, pi, pm, async (next, eventType) => (await savePi(ctx, row, next, eventType)).data);
+  }
   const found = await loadCardRef(ctx, pm.id);
   if (!found) throw invalidRequest('This PaymentMethod cannot be used for payments.', 'payment_method');
   const result = authorize(ctx, {
@@ -470,15 +474,28 @@ export const paymentIntents: ResourceDef = {
   search: STRIPE_SEARCH_FIELDS.payment_intents,
   index: (pi) => (pi.customer ? [{ field: 'customer', value: pi.customer }] : []),
   listFilters: (p) => (p.customer !== undefined ? { index: { field: 'customer', value: p.customer } } : {}),
-  standard: { create: false, retrieve: false, update: false },
+  standard: { create: false, retrieve: false, update: false, list: false },
   operations: () => [
     { method: 'POST', path: '/v1/payment_intents', write: true, extraParams: { ...LEGACY_TYPES, ...WITH_CARD_DATA }, handler: (ctx, p) => createIntent(ctx as WriteContext, p) },
     {
       method: 'GET', path: '/v1/payment_intents/{id}', write: false, publishable: true,
       handler: async (ctx, p, path) => {
+        await (await import('./bank-debits.js')).settleDueBankDebits(ctx);
         const row = await load(ctx, path.id!, false);
         checkClientSecret(ctx, row.data, p.client_secret);
         return row.data;
+      },
+    },
+    {
+      method: 'GET', path: '/v1/payment_intents', write: false, returnsList: true,
+      handler: async (ctx, p) => {
+        await (await import('./bank-debits.js')).settleDueBankDebits(ctx);
+        const { listObjects } = await import('../api/list.js');
+        const { rows, has_more } = await listObjects(ctx, {
+          type: 'payment_intent', url: '/v1/payment_intents', limit: p.limit, starting_after: p.starting_after, ending_before: p.ending_before, created: p.created,
+          ...(p.customer !== undefined ? { index: { field: 'customer', value: p.customer } } : {}),
+        });
+        return { object: 'list', data: rows.map((r) => r.data), has_more, url: '/v1/payment_intents' };
       },
     },
     { method: 'POST', path: '/v1/payment_intents/{id}', write: true, extraParams: LEGACY_TYPES, handler: (ctx, p, path) => update(ctx as WriteContext, path.id!, p) },

@@ -12,7 +12,7 @@ import type { Params } from '../api/params.js';
 import type { ReadContext, WriteContext } from '../api/context.js';
 import {
   INCORRECT_NUMBER_MESSAGE, INVALID_NUMBER_MESSAGE, LIVE_CARD_MESSAGE, authorize, cardByNumber, cardByPaymentMethodId,
-  cardByToken, cardError, loadCardRef, paymentMethodCard, storeCardRef, type CardRef, type TestCard,
+  cardByToken, cardError, loadCardRef, paymentMethodCard, sepaAccount, storeCardRef, usBankAccount, type BankType, type CardRef, type TestCard,
 } from '../engine/payments/index.js';
 import type { StoredObject } from '../store/store.js';
 import { insertObject, newObjectBase, saveObject, type Obj, type ResourceDef } from './define.js';
@@ -115,9 +115,38 @@ export async function insertCardPaymentMethod(ctx: WriteContext, input: CardInpu
   return insertObject(ctx, paymentMethods, pm);
 }
 
+/** A bank-debit PaymentMethod (us_bank_account, sepa_debit) from its parameters. */
+export async function insertBankPaymentMethod(ctx: WriteContext, p: Params, prefix = ''): Promise<Obj> {
+  const name = (k: string) => (prefix ? `${prefix}[${k}]` : k);
+  const billing = billingDetails(p.billing_details);
+  const type = p.type as BankType;
+  if (!billing.name) throw missingParam(prefix ? `${prefix}[billing_details][name]` : 'billing_details[name]');
+  if (type === 'sepa_debit' && !billing.email) throw missingParam(prefix ? `${prefix}[billing_details][email]` : 'billing_details[email]');
+  const data = p[type];
+  if (!data) throw missingParam(name(type));
+  let account;
+  if (type === 'us_bank_account') {
+    if (data.financial_connections_account !== undefined) throw invalidRequest('Pinstripe does not support Financial Connections accounts yet; pass account_number and routing_number.', name('us_bank_account[financial_connections_account]'));
+    if (data.account_number === undefined) throw missingParam(name('us_bank_account[account_number]'));
+    if (data.routing_number === undefined) throw missingParam(name('us_bank_account[routing_number]'));
+    account = usBankAccount(ctx.scope.account, data);
+  } else {
+    account = sepaAccount(ctx.scope.account, data.iban);
+  }
+  if ('error' in account) throw invalidRequest(account.error, prefix ? `${prefix}[${account.param}]` : account.param);
+  const pm: Obj = {
+    ...newObjectBase(ctx, paymentMethods),
+    allow_redisplay: p.allow_redisplay ?? 'unspecified', billing_details: billing, customer: null, customer_account: null,
+    metadata: applyMetadata({}, p.metadata), type, [type]: account.details,
+  };
+  await storeCardRef(ctx, pm.id, { key: account.key, cvc: false, line1: false, postal: false, setUp: false });
+  return insertObject(ctx, paymentMethods, pm);
+}
+
 /** payment_method_data on intents: `{type: 'card', card: {token} | {number…}, billing_details, metadata}`. */
 export async function createFromData(ctx: WriteContext, data: Params, param: string): Promise<Obj> {
   if (data.type === undefined) throw missingParam(`${param}[type]`);
+  if (data.type === 'us_bank_account' || data.type === 'sepa_debit') return insertBankPaymentMethod(ctx, data, param);
   if (data.type !== 'card') throw invalidRequest(`Pinstripe does not support payment method type '${data.type}' yet.`, `${param}[type]`);
   const c = data.card;
   if (!c) throw missingParam(`${param}[card]`);
@@ -221,6 +250,7 @@ export const paymentMethods: ResourceDef = {
           throw invalidRequest('Pinstripe does not support cloning PaymentMethods across accounts (Connect) yet.', p.payment_method !== undefined ? 'payment_method' : 'customer');
         }
         if (p.type === undefined) throw missingParam('type');
+        if (p.type === 'us_bank_account' || p.type === 'sepa_debit') return insertBankPaymentMethod(ctx, p);
         if (p.type !== 'card') throw invalidRequest(`Pinstripe does not support payment method type '${p.type}' yet.`, 'type');
         if (!p.card) throw missingParam('card');
         const billing = billingDetails(p.billing_details);

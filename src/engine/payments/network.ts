@@ -40,6 +40,12 @@ export async function loadCardRef(ctx: ReadContext, ownerId: string): Promise<{ 
   return card ? { ref: row.data as CardRef, card, version: row.version } : null;
 }
 
+/** The raw reference key (bank accounts store their outcome key here). */
+export async function loadRefKey(ctx: ReadContext, ownerId: string): Promise<string | null> {
+  const row = await ctx.db.get(ctx.scope, refId(ownerId));
+  return row && row.type === CARD_REF_TYPE ? (row.data.key as string) : null;
+}
+
 export async function markSetUp(ctx: WriteContext, ownerId: string): Promise<void> {
   const row = await ctx.tx.getForUpdate(ctx.scope, refId(ownerId));
   if (!row || row.data.setUp) return;
