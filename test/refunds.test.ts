@@ -114,6 +114,23 @@ describe('refunds', () => {
   });
 });
 
+describe('authorization expiry', () => {
+  test('an uncaptured authorization expires after seven days: canceled (automatic), charge released; capture then refused', async () => {
+    const s = t.stripe(freshKey());
+    const a = await paid(s, 4000, 'pm_card_visa', { capture_method: 'manual' });
+    const b = await paid(s, 4000, 'pm_card_visa', { capture_method: 'manual' });
+    const ch = await s.charges.retrieve(a.latest_charge as string);
+    assert.equal(ch.payment_method_details!.card!.capture_before, clock.now() + 7 * 86400);
+    clock.set(clock.now() + 7 * 86400 + 1);
+    await assert.rejects(s.paymentIntents.capture(b.id), (e: any) => e.statusCode === 400 && e.code === 'payment_intent_unexpected_state' && /status of canceled/.test(e.message));
+    const expired = await s.paymentIntents.retrieve(a.id);
+    assert.deepEqual([expired.status, expired.cancellation_reason], ['canceled', 'automatic']);
+    assert.equal((await s.paymentIntents.retrieve(b.id)).status, 'canceled');
+    const released = await s.charges.retrieve(a.latest_charge as string);
+    assert.deepEqual([released.refunded, released.captured], [true, false]);
+  });
+});
+
 describe('balance', () => {
   test('fees, pending → available as time passes, bypassPending, refunds debit available; list filters', async () => {
     const s = t.stripe(freshKey());

@@ -26,6 +26,8 @@ export interface NewCharge {
   succeeded: boolean;
   /** Bank debits: the charge is pending until the debit settles. */
   pending?: boolean;
+  /** Manual capture: the authorization expires then (payment_method_details.card.capture_before). */
+  captureBefore?: number;
   /** payment_method_details for non-card methods. */
   methodDetails?: Obj;
   captured: boolean;
@@ -71,6 +73,9 @@ export async function insertCharge(ctx: WriteContext, c: NewCharge): Promise<Obj
     payment_intent: c.payment_intent,
     payment_method: pm.id,
     payment_method_details: c.methodDetails ?? chargeMethodDetails(pm.card, c.checks, c.amount, c.threeDS, c.succeeded && !c.captured),
+  };
+  if (c.captureBefore !== undefined && ch.payment_method_details.card) ch.payment_method_details.card.capture_before = c.captureBefore;
+  Object.assign(ch, {
     receipt_email: c.receipt_email,
     receipt_number: null,
     receipt_url: null,
@@ -85,7 +90,7 @@ export async function insertCharge(ctx: WriteContext, c: NewCharge): Promise<Obj
     status: c.succeeded ? 'succeeded' : c.pending ? 'pending' : 'failed',
     transfer_data: null,
     transfer_group: c.transfer_group,
-  };
+  });
   return insertObject(ctx, charges, ch).then(async (stored) => {
     const { emitEvent } = await import('../events/events.js');
     await emitEvent(ctx, c.succeeded ? 'charge.succeeded' : c.pending ? 'charge.pending' : 'charge.failed', eventCharge(stored));

@@ -30,6 +30,9 @@ const CONFIRMABLE = ['requires_payment_method', 'requires_confirmation', 'requir
 const CANCELABLE = ['requires_payment_method', 'requires_capture', 'requires_confirmation', 'requires_action', 'processing'];
 const UPDATABLE = ['requires_payment_method', 'requires_confirmation', 'requires_action'];
 const SUPPORTED_TYPES = ['card', 'us_bank_account', 'sepa_debit'];
+/** Card authorizations expire seven days after they are made if not captured. */
+export const AUTHORIZATION_SECONDS = 7 * 86_400;
+const AUTH_OPEN = 'authorization_open';
 /** `payment_method_types`, which current SDK types call allowed_payment_method_types, is still accepted. */
 const LEGACY_TYPES = { payment_method_types: { t: 'array' as const, items: { t: 'string' as const } } };
 
@@ -317,6 +320,7 @@ export async function attempt(ctx: WriteContext, row: StoredObject | null, pi: O
   }
   const charge = await insertCharge(ctx, {
     id: chargeId,
+    ...(manual ? { captureBefore: ctx.now() + AUTHORIZATION_SECONDS } : {}),
     amount: pi.amount, currency: pi.currency, customer: pi.customer, description: pi.description, metadata: pi.metadata,
     payment_intent: pi.id, paymentMethod: pm, outcome: result.outcome, checks: result.checks, threeDS,
     succeeded: true, captured: !manual, receipt_email: pi.receipt_email, shipping: pi.shipping,
@@ -386,8 +390,42 @@ export async function settleThreeDS(ctx: WriteContext, id: string, clientSecret:
   }
 }
 
+/** Cancels an intent whose authorization expired uncaptured (cancellation_reason automatic). */
+async function expireAuthorization(ctx: WriteContext, row: StoredObject): Promise<StoredObject> {
+  const { releaseAuthorization } = await import('./refunds.js');
+  await releaseAuthorization(ctx, row.data.latest_charge);
+  const pi = { ...structuredClone(row.data), status: 'canceled', canceled_at: ctx.now(), cancellation_reason: 'automatic', amount_capturable: 0 };
+  return savePi(ctx, row, pi, 'payment_intent.canceled');
+}
+
+async function authorizationExpired(ctx: ReadContext, pi: Obj): Promise<boolean> {
+  if (pi.status !== 'requires_capture' || !pi.latest_charge) return false;
+  const ch = await ctx.db.get(ctx.scope, pi.latest_charge);
+  const before = ch?.data.payment_method_details?.card?.capture_before;
+  return typeof before === 'number' && before <= ctx.now();
+}
+
+/** Lazily, on reads: uncaptured authorizations past capture_before are released. */
+export async function settleExpiredAuthorizations(ctx: ReadContext): Promise<void> {
+  const open = await ctx.db.scan(ctx.scope, { type: 'payment_intent', index: { field: AUTH_OPEN, value: '1' }, direction: 'newer', limit: 100 });
+  const due: string[] = [];
+  for (const r of open) if (await authorizationExpired(ctx, r.data)) due.push(r.id);
+  if (!due.length) return;
+  await ctx.services.store.transaction(async (tx) => {
+    const w: WriteContext = { ...ctx, db: tx, tx };
+    for (const id of due) {
+      const row = await tx.getForUpdate(ctx.scope, id);
+      if (row && await authorizationExpired(w, row.data)) await expireAuthorization(w, row);
+    }
+  });
+}
+
 export async function capturePaymentIntent(ctx: WriteContext, id: string, p: Params): Promise<Obj> {
-  const row = await load(ctx, id, true);
+  let row = await load(ctx, id, true);
+  if (await authorizationExpired(ctx, row.data)) {
+    row = await expireAuthorization(ctx, row);
+    throw unexpectedState('This PaymentIntent could not be captured because it has a status of canceled. Only a PaymentIntent with one of the following statuses may be captured: requires_capture.', row.data).committing();
+  }
   const pi = structuredClone(row.data);
   if (pi.status !== 'requires_capture') {
     throw unexpectedState(`This PaymentIntent could not be captured because it has a status of ${pi.status}. Only a PaymentIntent with one of the following statuses may be captured: requires_capture.`, pi);
@@ -472,7 +510,10 @@ export const paymentIntents: ResourceDef = {
   prefix: 'pi',
   path: '/v1/payment_intents',
   search: STRIPE_SEARCH_FIELDS.payment_intents,
-  index: (pi) => (pi.customer ? [{ field: 'customer', value: pi.customer }] : []),
+  index: (pi) => [
+    ...(pi.customer ? [{ field: 'customer', value: pi.customer }] : []),
+    ...(pi.status === 'requires_capture' ? [{ field: AUTH_OPEN, value: '1' }] : []),
+  ],
   listFilters: (p) => (p.customer !== undefined ? { index: { field: 'customer', value: p.customer } } : {}),
   standard: { create: false, retrieve: false, update: false, list: false },
   operations: () => [
@@ -481,6 +522,7 @@ export const paymentIntents: ResourceDef = {
       method: 'GET', path: '/v1/payment_intents/{id}', write: false, publishable: true,
       handler: async (ctx, p, path) => {
         await (await import('./bank-debits.js')).settleDueBankDebits(ctx);
+        await settleExpiredAuthorizations(ctx);
         const row = await load(ctx, path.id!, false);
         checkClientSecret(ctx, row.data, p.client_secret);
         return row.data;
@@ -490,6 +532,7 @@ export const paymentIntents: ResourceDef = {
       method: 'GET', path: '/v1/payment_intents', write: false, returnsList: true,
       handler: async (ctx, p) => {
         await (await import('./bank-debits.js')).settleDueBankDebits(ctx);
+        await settleExpiredAuthorizations(ctx);
         const { listObjects } = await import('../api/list.js');
         const { rows, has_more } = await listObjects(ctx, {
           type: 'payment_intent', url: '/v1/payment_intents', limit: p.limit, starting_after: p.starting_after, ending_before: p.ending_before, created: p.created,
