@@ -147,6 +147,13 @@ describe('payment methods', () => {
     assert.equal(pm.customer, cus.id);
   });
 
+  test('deleting a customer detaches its PaymentMethods', async () => {
+    const cus = await stripe.customers.create({ payment_method: 'pm_card_visa' });
+    const pm = (await stripe.customers.listPaymentMethods(cus.id)).data[0]!;
+    await stripe.customers.del(cus.id);
+    assert.equal((await stripe.paymentMethods.retrieve(pm.id)).customer, null);
+  });
+
   test('decline cards fail to attach; chargeCustomerFail attaches', async () => {
     const cus = await stripe.customers.create();
     await assert.rejects(stripe.paymentMethods.attach('pm_card_chargeDeclined', { customer: cus.id }), (e: any) => {

@@ -8,7 +8,7 @@ import { STRIPE_SEARCH_FIELDS } from '../api/search-query.js';
 import type { Params } from '../api/params.js';
 import type { WriteContext } from '../api/context.js';
 import type { Obj, ResourceDef } from './define.js';
-import { attachPaymentMethod, requireAttached, resolvePaymentMethod } from './payment-methods.js';
+import { attachPaymentMethod, detachAllPaymentMethods, requireAttached, resolvePaymentMethod } from './payment-methods.js';
 import { publicCard, resolveSource } from './tokens.js';
 import { emitEvent } from '../events/events.js';
 
@@ -136,7 +136,8 @@ export const customers: ResourceDef = {
     return c;
   },
 
-  async delete() {
-    // Subscriptions, sources and payment methods are detached here once they exist.
+  async delete(ctx, c) {
+    // Subscriptions and sources are detached here once they exist.
+    await detachAllPaymentMethods(ctx, c.id);
   },
 };

@@ -202,6 +202,18 @@ async function detach(ctx: WriteContext, pm: StoredObject): Promise<Obj> {
   return saveObject(ctx, paymentMethods, pm, { ...pm.data, customer: null }, 'payment_method.detached');
 }
 
+/** A deleted customer's PaymentMethods are detached (payment_method.detached each). */
+export async function detachAllPaymentMethods(ctx: WriteContext, customerId: string): Promise<void> {
+  for (;;) {
+    const rows = await ctx.tx.scan(ctx.scope, { type: 'payment_method', index: { field: 'customer', value: customerId }, direction: 'newer', limit: 100 });
+    if (!rows.length) return;
+    for (const r of rows) {
+      const row = (await ctx.tx.getForUpdate(ctx.scope, r.id))!;
+      await saveObject(ctx, paymentMethods, row, { ...row.data, customer: null }, 'payment_method.detached');
+    }
+  }
+}
+
 /** For customers: a PaymentMethod id that must be attached to this customer. */
 export async function requireAttached(ctx: ReadContext, pmId: string, customerId: string, param: string): Promise<void> {
   const row = await ctx.db.get(ctx.scope, pmId);
