@@ -3,7 +3,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import Stripe from 'stripe';
-import { startServer, type RunningServer } from '../src/server.js';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
 import { DATABASE_URL, freshKey, startTestServer, type TestServer } from './helpers/server.js';
 
 let t: TestServer;
@@ -46,12 +48,18 @@ describe('payment races', () => {
     assert.equal((await s.refunds.list({ charge: ch.id, limit: 100 })).data.length, 10);
   });
 
-  test('fifty concurrent confirms across two servers sharing PostgreSQL make one charge', { skip: !DATABASE_URL && 'PostgreSQL only (set DATABASE_URL)' }, async () => {
-    const second: RunningServer = await startServer({ port: 0, databaseUrl: DATABASE_URL, logLevel: 'silent' });
+  test('fifty concurrent confirms across two server processes sharing PostgreSQL make one charge', { skip: !DATABASE_URL && 'PostgreSQL only (set DATABASE_URL)' }, async () => {
+    // A second, separate server process (the CLI) on the same database.
+    const port = await new Promise<number>((res) => { const srv = createServer(); srv.listen(0, '127.0.0.1', () => { const p = (srv.address() as any).port; srv.close(() => res(p)); }); });
+    const child = spawn(process.execPath, ['bin/pinstripe.js', 'serve', '--port', String(port), '--database-url', DATABASE_URL!, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const second = { close: async () => { child.kill('SIGTERM'); await once(child, 'exit'); } };
     try {
+      for (let i = 0; ; i++) {
+        try { await fetch(`http://127.0.0.1:${port}/v1/customers`); break; } catch { if (i > 100) throw new Error('second server did not start'); await new Promise((r) => setTimeout(r, 50)); }
+      }
       const key = freshKey();
       const a = t.stripe(key);
-      const b = new Stripe(key, { host: '127.0.0.1', port: second.port, protocol: 'http', maxNetworkRetries: 0 } as any);
+      const b = new Stripe(key, { host: '127.0.0.1', port, protocol: 'http', maxNetworkRetries: 0 } as any);
       const pi = await a.paymentIntents.create({ amount: 1000, currency: 'usd', ...card, payment_method: 'pm_card_visa' });
       const results = await Promise.allSettled(Array.from({ length: 50 }, (_x, i) => (i % 2 ? a : b).paymentIntents.confirm(pi.id)));
       assert.equal(noServerErrors(results, 'payment_intent_unexpected_state'), 1);
