@@ -92,4 +92,25 @@ describe('legacy charges', () => {
     const other = await s.customers.create({ source: 'tok_mastercard' });
     await rejects(s.charges.create({ amount: 1500, currency: 'usd', customer: bare.id, source: other.default_source as string }), (e) => assert.equal(e.statusCode, 400));
   });
+
+  test('customer sources API: create from a token, list, retrieve, update, delete', async () => {
+    const s = t.stripe(freshKey());
+    const cus = await s.customers.create();
+    const card = await s.customers.createSource(cus.id, { source: 'tok_mastercard' }) as Stripe.Card;
+    assert.deepEqual([card.object, card.brand, card.customer, card.last4], ['card', 'MasterCard', cus.id, '4444']);
+    assert.equal((await s.customers.retrieve(cus.id) as Stripe.Customer).default_source, card.id);
+    const second = await s.customers.createSource(cus.id, { source: 'tok_visa' }) as Stripe.Card;
+    assert.deepEqual((await s.customers.listSources(cus.id)).data.map((c) => c.id), [second.id, card.id]);
+    assert.equal(((await s.customers.retrieveSource(cus.id, card.id)) as Stripe.Card).id, card.id);
+    const up = await s.customers.updateSource(cus.id, card.id, { name: 'J R', metadata: { a: '1' } }) as Stripe.Card;
+    assert.deepEqual([up.name, up.metadata], ['J R', { a: '1' }]);
+    const del = await s.customers.deleteSource(cus.id, card.id);
+    assert.deepEqual({ ...del }, { id: card.id, object: 'card', deleted: true });
+    assert.equal((await s.customers.retrieve(cus.id) as Stripe.Customer).default_source, null);
+    await assert.rejects(s.customers.retrieveSource(cus.id, card.id), (e: any) => e.statusCode === 404);
+    const ch = await s.charges.create({ amount: 1000, currency: 'usd', customer: cus.id, source: second.id });
+    assert.equal(ch.status, 'succeeded');
+    const types = (await s.events.list({ limit: 100 })).data.map((e) => e.type as string);
+    for (const ty of ['customer.source.created', 'customer.source.updated', 'customer.source.deleted']) assert.ok(types.includes(ty), ty);
+  });
 });

@@ -4,6 +4,7 @@
 import { invalidRequest, missingParam, noSuchResource } from '../api/errors.js';
 import type { Params } from '../api/params.js';
 import type { ReadContext, WriteContext } from '../api/context.js';
+import type { StoredObject } from '../store/store.js';
 import { cardByToken, paymentMethodCard, storeCardRef } from '../engine/payments/index.js';
 import { cardFromRawData, cardFromToken, type CardInput } from './payment-methods.js';
 import { insertObject, newObjectBase, type Obj, type ResourceDef } from './define.js';
@@ -58,12 +59,88 @@ export function publicCard(card: Obj): Obj {
   return rest;
 }
 
+async function customerCard(ctx: ReadContext, customer: string, id: string): Promise<StoredObject> {
+  const row = await ctx.db.get(ctx.scope, id);
+  if (!row || row.type !== 'card' || row.deleted || row.data.customer !== customer) throw noSuchResource('source', id);
+  return row;
+}
+
+/** Customer card sources: /v1/customers/{id}/sources (create from a token, list, retrieve, update, delete). */
 export const cards: ResourceDef = {
   object: 'card',
   prefix: 'card',
-  path: '/v1/pinstripe_cards', // no routes: cards are reached through customers and charges
+  path: '/v1/pinstripe_cards', // no collection of its own: cards live under customers
   index: (c) => (c.customer ? [{ field: 'customer', value: c.customer }] : []),
   standard: { retrieve: false, list: false },
+  operations: () => [
+    {
+      method: 'POST', path: '/v1/customers/{id}/sources', write: true,
+      handler: async (c, p, path) => {
+        const ctx = c as WriteContext;
+        const { loadCustomer } = await import('./payment-methods.js');
+        const cusRow = await loadCustomer(ctx, path.id!, 'id');
+        if (p.source === undefined) throw missingParam('source');
+        if (typeof p.source !== 'string') throw invalidRequest('Pinstripe accepts source tokens only (not raw card hashes) here.', 'source');
+        const card = await resolveSource(ctx, p.source, path.id!, 'source');
+        const { emitEvent } = await import('../events/events.js');
+        await emitEvent(ctx, 'customer.source.created', publicCard(card));
+        if (!cusRow.data.default_source) {
+          const fresh = (await ctx.tx.getForUpdate(ctx.scope, path.id!))!;
+          const { customers } = await import('./customers.js');
+          const { saveObject } = await import('./define.js');
+          await saveObject(ctx, customers, fresh, { ...fresh.data, default_source: card.id });
+        }
+        return publicCard(card);
+      },
+    },
+    {
+      method: 'GET', path: '/v1/customers/{id}/sources', write: false, returnsList: true,
+      handler: async (ctx, p, path) => {
+        const { loadCustomer } = await import('./payment-methods.js');
+        await loadCustomer(ctx, path.id!, 'id');
+        const { listObjects } = await import('../api/list.js');
+        const { rows, has_more } = await listObjects(ctx, {
+          type: 'card', url: `/v1/customers/${path.id}/sources`, limit: p.limit, starting_after: p.starting_after, ending_before: p.ending_before,
+          index: { field: 'customer', value: path.id! }, filter: p.object !== undefined ? () => p.object === 'card' : undefined,
+        });
+        return { object: 'list', data: rows.map((r) => publicCard(r.data)), has_more, url: `/v1/customers/${path.id}/sources` };
+      },
+    },
+    { method: 'GET', path: '/v1/customers/{id}/sources/{source}', write: false, handler: async (ctx, _p, path) => publicCard((await customerCard(ctx, path.id!, path.source!)).data) },
+    {
+      method: 'POST', path: '/v1/customers/{id}/sources/{source}', write: true,
+      handler: async (c, p, path) => {
+        const ctx = c as WriteContext;
+        const row = await customerCard(ctx, path.id!, path.source!);
+        const next = { ...row.data };
+        for (const k of ['address_city', 'address_country', 'address_line1', 'address_line2', 'address_state', 'address_zip', 'name', 'exp_month', 'exp_year'] as const) {
+          if (p[k] !== undefined) next[k] = k === 'exp_month' || k === 'exp_year' ? Number(p[k]) : p[k];
+        }
+        const { applyMetadata } = await import('../api/metadata.js');
+        next.metadata = applyMetadata(next.metadata, p.metadata);
+        const { saveObject } = await import('./define.js');
+        const saved = await saveObject(ctx, cards, row, next, 'customer.source.updated');
+        return publicCard(saved);
+      },
+    },
+    {
+      method: 'DELETE', path: '/v1/customers/{id}/sources/{source}', write: true,
+      handler: async (c, _p, path) => {
+        const ctx = c as WriteContext;
+        const row = await customerCard(ctx, path.id!, path.source!);
+        await ctx.tx.update(ctx.scope, { id: row.id, version: row.version, data: row.data, index: [], deleted: true });
+        const { emitEvent } = await import('../events/events.js');
+        await emitEvent(ctx, 'customer.source.deleted', publicCard(row.data));
+        const cus = (await ctx.tx.getForUpdate(ctx.scope, path.id!))!;
+        if (cus.data.default_source === row.id) {
+          const { customers } = await import('./customers.js');
+          const { saveObject } = await import('./define.js');
+          await saveObject(ctx, customers, cus, { ...cus.data, default_source: null });
+        }
+        return { id: row.id, object: 'card', deleted: true };
+      },
+    },
+  ],
 };
 
 export const tokens: ResourceDef = {
