@@ -1,8 +1,18 @@
 // The `pinstripe` command line. `serve` runs the server in the foreground; more commands
 // (listen, trigger, reset, keys) arrive with the webhooks issue.
 import { Command, InvalidArgumentError } from 'commander';
+import { createIdGenerator } from '../api/ids.js';
 import { randomBytes } from 'node:crypto';
 import { DEFAULT_DATA_DIR, DEFAULT_HOST, DEFAULT_PORT, startServer } from '../server.js';
+
+/**
+ * The key pair printed under `--seed`: derived from the seed (its own generator, so the id
+ * sequence is unchanged), so reproducible runs print the same keys and reach the same account.
+ */
+export function seededKeys(seed: number): { secret: string; publishable: string } {
+  const suffix = createIdGenerator((seed ^ 0x6b657973) >>> 0).random(24);
+  return { secret: `sk_test_${suffix}`, publishable: `pk_test_${suffix}` };
+}
 
 function integer(value: string): number {
   const n = Number(value);
@@ -33,7 +43,7 @@ export function buildCli(): Command {
         port: o.port, host: o.host, dataDir: o.data, databaseUrl: o.databaseUrl ?? process.env.DATABASE_URL,
         seed: o.seed, logLevel: o.logLevel,
       });
-      const keys = freshKeys();
+      const keys = o.seed === undefined ? freshKeys() : seededKeys(o.seed);
       const store = server.services.store.kind === 'postgres' ? 'PostgreSQL' : `SQLite in ${o.data}`;
       process.stdout.write(
         `Pinstripe listening on ${server.url} (store: ${store})\n` +

@@ -2,6 +2,7 @@
 // Create, retrieve (a deleted customer retrieves as {id, object, deleted: true}), update,
 // delete, list (email, created, test_clock), search (email, name, phone, metadata, created).
 import { invalidRequest, noSuchResource } from '../api/errors.js';
+import { customerIncludables } from './customer-includables.js';
 import { applyMetadata } from '../api/metadata.js';
 import { address, shipping } from '../api/shapes.js';
 import { STRIPE_SEARCH_FIELDS } from '../api/search-query.js';
@@ -42,6 +43,16 @@ function invoiceSettings(current: Obj | null, p: Params | null | undefined): Obj
 function applyCommon(ctx: WriteContext, c: Obj, p: Params): void {
   for (const key of ['description', 'email', 'name', 'phone'] as const) {
     if (p[key] !== undefined) c[key] = p[key];
+  }
+  // Present only once set (`business_name?: string` in the current shape); "" removes them.
+  // "This may be up to 150 characters" (API reference).
+  for (const key of ['business_name', 'individual_name'] as const) {
+    if (p[key] === undefined) continue;
+    if (p[key] === null) { delete c[key]; continue; }
+    if (p[key].length > 150) {
+      throw invalidRequest(`Invalid string: ${p[key].slice(0, 40)}...; must be at most 150 characters`, key, 'parameter_invalid_string');
+    }
+    c[key] = p[key];
   }
   if (p.address !== undefined) c.address = address(p.address);
   if (p.shipping !== undefined) c.shipping = shipping(p.shipping);
@@ -86,6 +97,7 @@ export const customers: ResourceDef = {
   path: '/v1/customers',
   events: { created: 'customer.created', updated: 'customer.updated', deleted: 'customer.deleted' },
   retrieveDeleted: true,
+  virtual: customerIncludables,
   search: STRIPE_SEARCH_FIELDS.customers,
   index: (c) => [
     ...(c.email ? [{ field: 'email', value: c.email }] : []),

@@ -5,7 +5,7 @@
 // CONFLICT makes the claim atomic across processes.
 import postgres from 'postgres';
 import {
-  ConflictError, MAX_CONFLICT_RETRIES,
+  ConflictError, MAX_CONFLICT_RETRIES, storedFromRow,
   type ClaimResult, type IndexEntry, type NewObject, type ObjectUpdate, type ScanQuery, type Scope, type Store,
   type StoredObject, type Tx,
 } from './store.js';
@@ -55,9 +55,8 @@ type Sql = postgres.Sql<{ bigint: number }> | postgres.TransactionSql<{ bigint: 
 interface Row {
   seq: number; id: string; type: string; created: number; version: number; deleted: boolean; data: string;
 }
-const toObject = (r: Row): StoredObject => ({
-  id: r.id, type: r.type, created: Number(r.created), seq: Number(r.seq), version: r.version, deleted: r.deleted, data: JSON.parse(r.data),
-});
+const toObject = (r: Row): StoredObject =>
+  storedFromRow({ id: r.id, type: r.type, created: Number(r.created), seq: Number(r.seq), version: r.version, deleted: r.deleted }, r.data);
 
 function scanParts(scope: Scope, q: Partial<ScanQuery>): { text: string; args: unknown[]; c: string } {
   const args: unknown[] = [scope.account, scope.livemode, q.type];
