@@ -101,6 +101,9 @@ describe('legacy charges', () => {
     assert.equal((await s.customers.retrieve(cus.id) as Stripe.Customer).default_source, card.id);
     const second = await s.customers.createSource(cus.id, { source: 'tok_visa' }) as Stripe.Card;
     assert.deepEqual((await s.customers.listSources(cus.id)).data.map((c) => c.id), [second.id, card.id]);
+    const expanded = await s.customers.retrieve(cus.id, { expand: ['sources'] }) as Stripe.Customer;
+    assert.deepEqual(expanded.sources!.data.map((c) => c.id), [second.id, card.id]);
+    assert.equal((expanded.sources!.data[0] as any).created, undefined);
     assert.equal(((await s.customers.retrieveSource(cus.id, card.id)) as Stripe.Card).id, card.id);
     const up = await s.customers.updateSource(cus.id, card.id, { name: 'J R', metadata: { a: '1' } }) as Stripe.Card;
     assert.deepEqual([up.name, up.metadata], ['J R', { a: '1' }]);

@@ -7,7 +7,8 @@ import type { ReadContext, WriteContext } from '../api/context.js';
 import type { StoredObject } from '../store/store.js';
 import { cardByToken, paymentMethodCard, storeCardRef } from '../engine/payments/index.js';
 import { cardFromRawData, cardFromToken, type CardInput } from './payment-methods.js';
-import { insertObject, newObjectBase, type Obj, type ResourceDef } from './define.js';
+import { indexEntries, insertObject, newObjectBase, type Obj, type ResourceDef } from './define.js';
+import { canonicalize } from '../api/render.js';
 
 const LEGACY_BRANDS: Record<string, string> = {
   visa: 'Visa', mastercard: 'MasterCard', amex: 'American Express', discover: 'Discover', diners: 'Diners Club',
@@ -34,7 +35,10 @@ export async function insertCard(ctx: WriteContext, input: CardInput, customer: 
   const id = ctx.services.ids.id('card');
   const card = legacyCard(ctx, id, input, p, customer);
   await storeCardRef(ctx, id, input.ref);
-  return insertObject(ctx, cards, { ...card, created: ctx.now(), livemode: ctx.scope.livemode });
+  // Card objects carry neither created nor livemode; the row keeps the creation time for lists.
+  const data = canonicalize(card);
+  await ctx.tx.insert(ctx.scope, { id, type: 'card', created: ctx.now(), data, index: indexEntries(cards, data) });
+  return data;
 }
 
 /** A source parameter (`tok_*`, a stored token, or a card id of the customer) as a Card object. */
