@@ -304,6 +304,19 @@ describe('payment intents', () => {
     assert.deepEqual((await s.paymentIntents.search({ query: 'currency:"eur"' })).data.map((x) => x.id), [b.id]);
   });
 
+  test('a decline is an idempotent result: the retry replays the 402 and makes no second charge', async () => {
+    const key = freshKey();
+    const pi = await t.stripe(key).paymentIntents.create({ amount: 1000, currency: 'usd', ...card });
+    const send = () => t.request('POST', `/v1/payment_intents/${pi.id}/confirm`, { key, body: 'payment_method=pm_card_chargeDeclined', headers: { 'Idempotency-Key': 'decline-once' } });
+    const first = await send();
+    assert.equal(first.status, 402);
+    const again = await send();
+    assert.equal(again.status, 402);
+    assert.equal(again.headers.get('idempotent-replayed'), 'true');
+    assert.equal(again.json.error.charge, first.json.error.charge);
+    assert.equal((await t.stripe(key).charges.list({ payment_intent: pi.id })).data.length, 1);
+  });
+
   test('fifty concurrent confirms of one PaymentIntent make exactly one charge and no 5xx', async () => {
     const key = freshKey(); const s = t.stripe(key);
     const pi = await s.paymentIntents.create({ amount: 1000, currency: 'usd', ...card, payment_method: 'pm_card_visa' });
