@@ -41,6 +41,9 @@ describe('legacy charges', () => {
     const txn = await s.balanceTransactions.retrieve(ch.balance_transaction as string);
     assert.deepEqual([txn.amount, txn.fee, txn.source], [2000, 88, ch.id]);
     assert.deepEqual((await s.events.list()).data.map((e) => e.type), ['charge.succeeded']);
+    assert.deepEqual((await s.charges.search({ query: "payment_method_details.card.last4:'0005' AND status:'succeeded'" })).data.map((c) => c.id), [ch.id]);
+    assert.deepEqual((await s.charges.search({ query: "metadata['a']:'b'" })).data.map((c) => c.id), [ch.id]);
+    assert.deepEqual((await s.charges.search({ query: "status:'failed'" })).data, []);
   });
 
   test('declines are 402 with the failed charge id; the failed charge is kept', async () => {
