@@ -18,6 +18,7 @@ import { INCLUDABLE, allOperations } from '../resources/index.js';
 import type { Obj, Operation } from '../resources/define.js';
 import { authenticate, checkStripeAccount, requireSecretKey, type Auth } from './auth.js';
 import { decodeForm } from './forms.js';
+import { registerThreeDS } from '../web/three-ds.js';
 
 export const BODY_LIMIT = 1024 * 1024;
 const IDEMPOTENCY_LEASE_MS = 60_000;
@@ -163,14 +164,16 @@ export function buildApp(opts: AppOptions): App {
   });
 
   for (const op of allOperations()) {
-    const schema = operationParams(op.method, op.paramsKey?.split(' ')[1] ?? op.path)?.params;
+    let schema = operationParams(op.method, op.paramsKey?.split(' ')[1] ?? op.path)?.params;
     if (!schema) throw new Error(`no parameter table for ${op.method} ${op.path}`);
+    if (op.extraParams) schema = { ...schema, props: { ...schema.props, ...op.extraParams } };
     app.route({
       method: op.method,
       url: routePath(op.path),
       handler: (req, reply) => handle(services, op, schema, req, reply),
     });
   }
+  registerThreeDS(app, services); // the 3-D Secure test page (src/web), not an API route
   return app;
 }
 
@@ -222,6 +225,7 @@ async function handle(services: Services, op: Operation, schema: Parameters<type
   const base = {
     scope: auth.scope, services, requestId: String(req.id), idempotencyKey, apiVersion,
     keyKind: auth.kind, maskedKey: auth.maskedKey, now: () => services.clock.now(),
+    origin: `${req.protocol}://${header(req, 'host') ?? req.hostname}`,
   };
 
   if (!op.write) {
@@ -249,14 +253,23 @@ async function handle(services: Services, op: Operation, schema: Parameters<type
     }
   }
   try {
-    const body = await store.transaction(async (tx) => {
+    const outcome = await store.transaction(async (tx) => {
       const ctx: WriteContext = { ...base, db: tx, tx };
-      const result = await op.handler(ctx, params, pathParams);
+      let result: Obj;
+      try {
+        result = await op.handler(ctx, params, pathParams);
+      } catch (err) {
+        // A committing error (a card decline) keeps the state changes and is the response.
+        if (!(err instanceof StripeError && err.commit)) throw err;
+        const text = toBody(err.body(String(req.id)));
+        if (idempotencyKey !== null) await tx.finishIdempotency(auth.scope, idempotencyKey, err.status, text);
+        return { status: err.status, text, headers: err.headers };
+      }
       const text = await renderResult(ctx, op, result, params.expand);
       if (idempotencyKey !== null) await tx.finishIdempotency(auth.scope, idempotencyKey, 200, text);
-      return text;
+      return { status: 200, text, headers: {} };
     });
-    return send(reply, 200, body);
+    return send(reply, outcome.status, outcome.text, outcome.headers);
   } catch (err) {
     if (idempotencyKey !== null) {
       // The endpoint began executing: a Stripe error is the request's result and is replayed;

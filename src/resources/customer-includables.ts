@@ -16,7 +16,7 @@ function nestedList(type: string, suffix: string): VirtualField {
 }
 
 export const customerIncludables: Readonly<Record<string, VirtualField>> = {
-  sources: nestedList('source', 'sources'),
+  sources: nestedList('card', 'sources'), // card sources (src/resources/tokens.ts) are stored as type card
   subscriptions: nestedList('subscription', 'subscriptions'),
   tax_ids: nestedList('tax_id', 'tax_ids'),
   // No cash balance has been funded: Stripe's object for that state.

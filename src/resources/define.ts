@@ -11,6 +11,7 @@ import { searchIndexField, searchObjects } from '../api/search.js';
 import type { SearchFields } from '../api/search-query.js';
 import { checkListExpand, registerVirtualFields, type VirtualField } from '../api/expand.js';
 import type { Params } from '../api/params.js';
+import type { ParamSchema } from '../generated/params.js';
 import type { ReadContext, WriteContext } from '../api/context.js';
 import { emitEvent, previousAttributes } from '../events/events.js';
 import type { IndexEntry, StoredObject } from '../store/store.js';
@@ -24,6 +25,8 @@ export interface Operation {
   path: string;
   /** Key of the generated parameter table; defaults to `${method} ${path}`. */
   paramsKey?: string;
+  /** Parameters the generated table lacks (what Stripe.js sends, e.g. client_secret on confirm). */
+  extraParams?: Record<string, ParamSchema>;
   /** Runs inside a store transaction (state changes, events, idempotency result). */
   write: boolean;
   /** Publishable keys may call it (what Stripe.js may do). */
