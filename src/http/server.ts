@@ -95,7 +95,8 @@ async function renderResult(ctx: ReadContext, op: Operation, result: Obj, expand
         rendered.push(item instanceof StoredResult ? await renderStored(ctx, item.stored) : toBody(await prepare(ctx, item, tree)));
       }
       const envelope = toBody({ ...result, data: [ITEMS] });
-      return envelope.replace(ITEMS_JSON, indentBody(rendered.join(',\n'), '    '));
+      const spliced = indentBody(rendered.join(',\n'), '    ');
+      return envelope.replace(ITEMS_JSON, () => spliced); // a function: '$&' in a body must stay literal
     }
     const data = [];
     for (const item of items) data.push(await prepare(ctx, plain(item), tree));
