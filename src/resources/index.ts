@@ -1,12 +1,15 @@
 // Every resource family the server exposes. Adding a family: write its definitions module and
 // list it here; routing, validation, storage, events, lists and search come with it.
+import { coupons } from './coupons.js';
 import { customers } from './customers.js';
 import { events } from './events.js';
 import { prices } from './prices.js';
 import { products } from './products.js';
 import { operationsFor, type Operation, type ResourceDef } from './define.js';
 
-export const RESOURCES: readonly ResourceDef[] = [customers, products, prices, events];
+export const RESOURCES: readonly ResourceDef[] = [customers, products, prices, events,
+  // Billing catalogue and discounts (issue 7).
+  coupons];
 
 export function allOperations(): Operation[] {
   return RESOURCES.flatMap(operationsFor);
