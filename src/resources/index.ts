@@ -5,11 +5,12 @@ import { customers } from './customers.js';
 import { events } from './events.js';
 import { prices } from './prices.js';
 import { products } from './products.js';
+import { promotionCodes } from './promotion-codes.js';
 import { operationsFor, type Operation, type ResourceDef } from './define.js';
 
 export const RESOURCES: readonly ResourceDef[] = [customers, products, prices, events,
   // Billing catalogue and discounts (issue 7).
-  coupons];
+  coupons, promotionCodes];
 
 export function allOperations(): Operation[] {
   return RESOURCES.flatMap(operationsFor);
