@@ -4,9 +4,8 @@ import assert from 'node:assert/strict';
 import Stripe from 'stripe';
 import { FrozenClock } from '../src/api/clock.js';
 import { freshKey, startTestServer, type TestServer } from './helpers/server.js';
-import { accountIdFor } from '../src/http/auth.js';
+import { asAccount as asAccountOf } from './helpers/context.js';
 import type { WriteContext } from '../src/api/context.js';
-import { CURRENT_API_VERSION } from '../src/api/versions.js';
 import { redeemPromotionCode } from '../src/resources/promotion-codes.js';
 import { redeemCoupon } from '../src/resources/coupons.js';
 
@@ -162,14 +161,7 @@ describe('promotion codes: update and list', () => {
 });
 
 describe('promotion codes: redemption (what discounts on subscriptions and invoices call)', () => {
-  /** Runs fn in a store transaction as the account of `key`, as a request handler would. */
-  async function asAccount<T>(key: string, fn: (ctx: WriteContext) => Promise<T>): Promise<T> {
-    const services = t.server.services;
-    return services.store.transaction((tx) => fn({
-      scope: { account: accountIdFor(key.replace(/^sk_test_/, '')), livemode: false }, services, requestId: 'req_test', idempotencyKey: null,
-      apiVersion: CURRENT_API_VERSION, keyKind: 'secret', maskedKey: 'sk_test_...', now: () => services.clock.now(), db: tx, tx,
-    }));
-  }
+  const asAccount = <T>(key: string, fn: (ctx: WriteContext) => Promise<T>) => asAccountOf(t, key, fn);
 
   test('counts on code and coupon; refuses each restriction; the redemption that uses the coupon up is a coupon.updated', async () => {
     const key = freshKey();

@@ -6,11 +6,14 @@ import { events } from './events.js';
 import { prices } from './prices.js';
 import { products } from './products.js';
 import { promotionCodes } from './promotion-codes.js';
+import { taxRates } from './tax-rates.js';
+import { shippingRates } from './shipping-rates.js';
+import { customerDiscounts } from './discounts.js';
 import { operationsFor, type Operation, type ResourceDef } from './define.js';
 
 export const RESOURCES: readonly ResourceDef[] = [customers, products, prices, events,
   // Billing catalogue and discounts (issue 7).
-  coupons, promotionCodes];
+  coupons, promotionCodes, taxRates, customerDiscounts, shippingRates];
 
 export function allOperations(): Operation[] {
   return RESOURCES.flatMap(operationsFor);
