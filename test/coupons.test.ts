@@ -50,6 +50,19 @@ describe('coupons: create', () => {
     assert.equal(c.valid, true);
     assert.equal(c.created, T0);
     assert.equal(c.livemode, false);
+    // The includable fields expand on every coupon: no product restriction, no other currency.
+    const full = await account().coupons.retrieve(c.id, { expand: ['applies_to', 'currency_options'] }).catch(() => null);
+    assert.equal(full, null, 'another account cannot see it');
+  });
+
+  test('includable applies_to and currency_options expand on a coupon without them, and stay out of events', async () => {
+    const s = account();
+    const c = await s.coupons.create({ percent_off: 5 });
+    const full = await s.coupons.retrieve(c.id, { expand: ['applies_to', 'currency_options'] });
+    assert.deepEqual(full.applies_to, { products: [] });
+    assert.deepEqual(full.currency_options, {});
+    const ev = (await s.events.list()).data[0]!;
+    assert.deepEqual(Object.keys(ev.data.object).sort(), COUPON_KEYS);
   });
 
   test('amount_off coupon with custom id, currency_options, repeating, applies_to (includable fields on expand)', async () => {

@@ -70,10 +70,24 @@ describe('promotion codes: create', () => {
     assert.equal(p.customer, cus.id);
     assert.equal(p.expires_at, T0 + 3600);
     assert.equal(p.max_redemptions, 5);
-    assert.deepEqual(p.restrictions, { currency_options: { eur: { minimum_amount: 900 } }, first_time_transaction: true, minimum_amount: 1000, minimum_amount_currency: 'usd' });
+    // restrictions.currency_options is includable: only returned when expanded, never in events.
+    assert.deepEqual(p.restrictions, { first_time_transaction: true, minimum_amount: 1000, minimum_amount_currency: 'usd' });
+    const withOptions = await s.promotionCodes.retrieve(p.id, { expand: ['restrictions.currency_options'] });
+    assert.deepEqual(withOptions.restrictions, { currency_options: { eur: { minimum_amount: 900 } }, first_time_transaction: true, minimum_amount: 1000, minimum_amount_currency: 'usd' });
+    const listedOptions = await s.promotionCodes.list({ expand: ['data.restrictions.currency_options'] });
+    assert.deepEqual(listedOptions.data[0]!.restrictions.currency_options, { eur: { minimum_amount: 900 } });
+    const created = (await s.events.list({ type: 'promotion_code.created' })).data[0]!;
+    assert.deepEqual((created.data.object as Stripe.PromotionCode).restrictions, p.restrictions);
+    const plainCode = await s.promotionCodes.create({ promotion: { type: 'coupon', coupon: coupon.id } });
+    assert.deepEqual((await s.promotionCodes.retrieve(plainCode.id, { expand: ['restrictions.currency_options'] })).restrictions.currency_options, {});
     const expanded = await s.promotionCodes.retrieve(p.id, { expand: ['promotion.coupon', 'customer'] });
     assert.equal((expanded.promotion.coupon as Stripe.Coupon).object, 'coupon');
     assert.equal((expanded.promotion.coupon as Stripe.Coupon).id, coupon.id);
+    // The expanded coupon hides its includable fields unless they are expanded too.
+    assert.equal('currency_options' in (expanded.promotion.coupon as Stripe.Coupon), false);
+    assert.equal('applies_to' in (expanded.promotion.coupon as Stripe.Coupon), false);
+    const deeper = await s.promotionCodes.retrieve(p.id, { expand: ['promotion.coupon.currency_options'] });
+    assert.deepEqual((deeper.promotion.coupon as Stripe.Coupon).currency_options, {});
     assert.equal((expanded.customer as Stripe.Customer).email, 'a@example.com');
     const listed = await s.promotionCodes.list({ expand: ['data.promotion.coupon'] });
     assert.equal((listed.data[0]!.promotion.coupon as Stripe.Coupon).amount_off, 500);
@@ -124,7 +138,7 @@ describe('promotion codes: update and list', () => {
     const s = account();
     const coupon = await s.coupons.create({ percent_off: 5 });
     const p = await s.promotionCodes.create({ promotion: { type: 'coupon', coupon: coupon.id }, restrictions: { minimum_amount: 100, minimum_amount_currency: 'usd' } });
-    const u = await s.promotionCodes.update(p.id, { active: false, metadata: { a: 'b' }, restrictions: { currency_options: { eur: { minimum_amount: 90 } } } });
+    const u = await s.promotionCodes.update(p.id, { active: false, metadata: { a: 'b' }, restrictions: { currency_options: { eur: { minimum_amount: 90 } } }, expand: ['restrictions.currency_options'] });
     assert.equal(u.active, false);
     assert.deepEqual(u.metadata, { a: 'b' });
     assert.deepEqual(u.restrictions.currency_options, { eur: { minimum_amount: 90 } });

@@ -45,11 +45,15 @@ describe('shipping rates', () => {
       display_name: 'Express', type: 'fixed_amount', tax_behavior: 'exclusive', tax_code: 'txcd_92010001', metadata: { a: 'b' },
       fixed_amount: { amount: 1500, currency: 'usd', currency_options: { eur: { amount: 1400, tax_behavior: 'inclusive' }, gbp: { amount: 1200 } } },
       delivery_estimate: { minimum: { unit: 'business_day', value: 1 }, maximum: { unit: 'business_day', value: 2 } },
+      expand: ['fixed_amount.currency_options'],
     });
     assert.deepEqual(full.delivery_estimate, { maximum: { unit: 'business_day', value: 2 }, minimum: { unit: 'business_day', value: 1 } });
     assert.deepEqual(full.fixed_amount!.currency_options, { eur: { amount: 1400, tax_behavior: 'inclusive' }, gbp: { amount: 1200, tax_behavior: 'unspecified' } });
     assert.equal(full.tax_code, 'txcd_92010001');
-    assert.deepEqual(await s.shippingRates.retrieve(full.id), full);
+    assert.deepEqual(await s.shippingRates.retrieve(full.id, { expand: ['fixed_amount.currency_options'] }), full);
+    // fixed_amount.currency_options is includable: only returned when expanded.
+    assert.deepEqual((await s.shippingRates.retrieve(full.id)).fixed_amount, { amount: 1500, currency: 'usd' });
+    assert.deepEqual((await s.shippingRates.list({ expand: ['data.fixed_amount.currency_options'] })).data[1]!.fixed_amount!.currency_options, {});
     assert.equal((await s.events.list()).data.length, 0, 'Stripe sends no shipping_rate events');
   });
 
@@ -70,7 +74,7 @@ describe('shipping rates', () => {
   test('update: active, metadata, tax_behavior once, currency options; nothing else', async () => {
     const s = account();
     const r = await s.shippingRates.create({ display_name: 'Ground', fixed_amount: { amount: 500, currency: 'usd', currency_options: { eur: { amount: 450 } } } });
-    const u = await s.shippingRates.update(r.id, { active: false, metadata: { k: 'v' }, tax_behavior: 'inclusive', fixed_amount: { currency_options: { eur: { amount: 480 }, gbp: { amount: 400, tax_behavior: 'exclusive' } } } });
+    const u = await s.shippingRates.update(r.id, { active: false, metadata: { k: 'v' }, tax_behavior: 'inclusive', fixed_amount: { currency_options: { eur: { amount: 480 }, gbp: { amount: 400, tax_behavior: 'exclusive' } } }, expand: ['fixed_amount.currency_options'] });
     assert.equal(u.active, false);
     assert.deepEqual(u.metadata, { k: 'v' });
     assert.equal(u.tax_behavior, 'inclusive');

@@ -3,6 +3,7 @@
 // (x-expandableFields in the spec); anything else is a 400 naming the path.
 import { expandableFields } from '../generated/params.js';
 import { invalidRequest } from './errors.js';
+import { stripIncludable } from './includable.js';
 import type { ReadContext } from './context.js';
 
 export const MAX_EXPAND_DEPTH = 4;
@@ -76,6 +77,16 @@ export function registerNestedExpandable(type: string, paths: readonly string[])
 }
 interface Owner { type: string; path: string }
 
+/**
+ * Includable fields per object type (ResourceDef.includable, registered by operationsFor): an
+ * object reached by expansion hides them too unless the expansion asks for them
+ * (`expand[]=promotion.coupon` shows the coupon without its applies_to / currency_options).
+ */
+const INCLUDABLE_BY_TYPE = new Map<string, readonly string[]>();
+export function registerIncludable(type: string, fields: readonly string[]): void {
+  INCLUDABLE_BY_TYPE.set(type, fields);
+}
+
 const looksLikeId = (v: unknown): v is string => typeof v === 'string' && /^[a-z]+_[A-Za-z0-9_]+$/.test(v);
 
 /**
@@ -105,6 +116,8 @@ async function expandValue(ctx: ReadContext, value: unknown, sub: ExpandTree, ow
     const found = await ctx.db.get(ctx.scope, value);
     if (!found) return value;
     target = found.deleted ? { id: found.id, object: found.data.object, deleted: true } : found.data;
+    const hidden = found.deleted ? undefined : INCLUDABLE_BY_TYPE.get(found.type);
+    if (hidden) { target = { ...target }; stripIncludable(target, hidden, sub); }
   } else if (value && typeof value === 'object') {
     target = { ...(value as Record<string, any>) };
   } else {

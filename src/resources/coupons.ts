@@ -128,6 +128,10 @@ async function createCoupon(ctx: WriteContext, p: Params, base: Obj): Promise<Ob
     times_redeemed: 0,
     valid: true,
   };
+  // Includable (returned only when expanded); stored for every coupon so that expanding them
+  // always works: no product restriction is an empty list, no other currency an empty map.
+  c.applies_to = { products: [] };
+  c.currency_options = {};
   if (p.applies_to !== undefined && p.applies_to !== null) {
     const list: string[] = p.applies_to.products ?? [];
     for (const [i, id] of list.entries()) {

@@ -61,7 +61,8 @@ function currencyOptions(p: Params, top: string | null, current: Obj | undefined
 }
 
 function restrictions(p: Params | undefined): Obj {
-  const r: Obj = { first_time_transaction: p?.first_time_transaction ?? false, minimum_amount: null, minimum_amount_currency: null };
+  // currency_options is includable (expand[]=restrictions.currency_options): always stored.
+  const r: Obj = { currency_options: {}, first_time_transaction: p?.first_time_transaction ?? false, minimum_amount: null, minimum_amount_currency: null };
   if (!p) return r;
   const hasAmount = p.minimum_amount !== undefined && p.minimum_amount !== null;
   const hasCurrency = p.minimum_amount_currency !== undefined && p.minimum_amount_currency !== null;
@@ -147,8 +148,7 @@ async function updatePromotionCode(ctx: WriteContext, c: Obj, p: Params): Promis
     if (c.restrictions.minimum_amount === null && o !== null && Object.keys(o).length) {
       throw invalidRequest('`restrictions[currency_options]` can only be set together with `restrictions[minimum_amount]`.', 'restrictions[currency_options]');
     }
-    const next = currencyOptions(o ?? {}, c.restrictions.minimum_amount_currency, o === null ? undefined : c.restrictions.currency_options, 'restrictions');
-    if (Object.keys(next).length) c.restrictions.currency_options = next; else delete c.restrictions.currency_options;
+    c.restrictions.currency_options = currencyOptions(o ?? {}, c.restrictions.minimum_amount_currency, o === null ? undefined : c.restrictions.currency_options, 'restrictions');
   }
   return c;
 }
@@ -158,6 +158,7 @@ export const promotionCodes: ResourceDef = {
   prefix: 'promo',
   path: '/v1/promotion_codes',
   events: { created: 'promotion_code.created', updated: 'promotion_code.updated' },
+  includable: ['restrictions.currency_options'],
   index: (c) => [
     { field: 'active', value: String(c.active) },
     { field: 'code', value: String(c.code).toLowerCase() },

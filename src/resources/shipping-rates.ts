@@ -64,6 +64,7 @@ export const shippingRates: ResourceDef = {
   object: 'shipping_rate',
   prefix: 'shr',
   path: '/v1/shipping_rates',
+  includable: ['fixed_amount.currency_options'],
   index: (r) => [{ field: 'active', value: String(r.active) }],
   listFilters: (p) => {
     const cur = p.currency !== undefined ? String(p.currency).toLowerCase() : undefined;
@@ -83,8 +84,8 @@ export const shippingRates: ResourceDef = {
     const fa = p.fixed_amount;
     if (fa.amount < 0) throw invalidRequest('Invalid non-negative integer', 'fixed_amount[amount]', 'parameter_invalid_integer');
     const cur = currency(fa.currency, 'fixed_amount[currency]');
-    const fixed: Obj = { amount: fa.amount, currency: cur };
-    if (fa.currency_options) fixed.currency_options = currencyOptions(fa.currency_options, cur, undefined);
+    // currency_options is includable (expand[]=fixed_amount.currency_options): always stored.
+    const fixed: Obj = { amount: fa.amount, currency: cur, currency_options: currencyOptions(fa.currency_options ?? {}, cur, undefined) };
     if (p.tax_code !== undefined && p.tax_code !== null && !TAX_CODE.test(p.tax_code)) {
       throw invalidRequest(`Invalid tax code: ${p.tax_code}. Tax codes look like txcd_10000000; see https://stripe.com/docs/tax/tax-categories.`, 'tax_code');
     }
@@ -108,8 +109,7 @@ export const shippingRates: ResourceDef = {
     if (tax !== undefined) c.tax_behavior = tax;
     const o = p.fixed_amount?.currency_options;
     if (o !== undefined) {
-      const next = currencyOptions(o ?? {}, c.fixed_amount.currency, o === null ? undefined : c.fixed_amount.currency_options);
-      if (Object.keys(next).length) c.fixed_amount.currency_options = next; else delete c.fixed_amount.currency_options;
+      c.fixed_amount.currency_options = currencyOptions(o ?? {}, c.fixed_amount.currency, o === null ? undefined : c.fixed_amount.currency_options);
     }
     return c;
   },
