@@ -156,5 +156,6 @@ describe('coupons: retrieve, update, delete, list', () => {
     clock.set(clock.now() + 61);
     assert.equal((await s.coupons.retrieve(c.id)).valid, false);
     assert.equal((await s.coupons.list()).data[0]!.valid, false);
+    assert.equal((await s.coupons.update(c.id, { name: 'Late' })).valid, false);
   });
 });

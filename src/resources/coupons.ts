@@ -144,7 +144,8 @@ async function createCoupon(ctx: WriteContext, p: Params, base: Obj): Promise<Ob
   return c;
 }
 
-async function updateCoupon(_ctx: WriteContext, c: Obj, p: Params): Promise<Obj> {
+async function updateCoupon(ctx: WriteContext, c: Obj, p: Params): Promise<Obj> {
+  c.valid = couponValid(c, ctx.now()); // the response shows it as of now, as retrieve does
   if (p.name !== undefined) {
     if (typeof p.name === 'string' && p.name.length > MAX_NAME) tooLong(p.name, MAX_NAME, 'name');
     c.name = p.name;
