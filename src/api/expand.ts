@@ -3,6 +3,7 @@
 // (x-expandableFields in the spec); anything else is a 400 naming the path.
 import { expandableFields } from '../generated/params.js';
 import { invalidRequest } from './errors.js';
+import { stripIncludable } from './includable.js';
 import type { ReadContext } from './context.js';
 
 export const MAX_EXPAND_DEPTH = 4;
@@ -52,7 +53,8 @@ export function registerVirtualFields(type: string, fields: Readonly<Record<stri
  * empty page answers a bad path as a full one does. Deeper segments are checked on the objects.
  */
 export function checkListExpand(type: string, paths: readonly string[] | undefined): void {
-  const allowed = expandableFields(type);
+  const nested = NESTED.get(type);
+  const allowed = [...expandableFields(type), ...(nested ? [...nested].filter((p) => !p.includes('.')) : [])];
   if (!allowed.length) return;
   for (const path of paths ?? []) {
     const parts = path.split('.');
@@ -61,38 +63,66 @@ export function checkListExpand(type: string, paths: readonly string[] | undefin
   }
 }
 
+/**
+ * Ids inside nested objects that carry no `object` of their own and are newer than the spec's
+ * x-expandableFields (`promotion.coupon` on a promotion code, `source.coupon` on a discount):
+ * registered by the owning family as dotted paths from the owner (the nested object's own
+ * field, e.g. `promotion`, included).
+ */
+const NESTED = new Map<string, Set<string>>();
+export function registerNestedExpandable(type: string, paths: readonly string[]): void {
+  const set = NESTED.get(type) ?? new Set<string>();
+  for (const p of paths) set.add(p);
+  NESTED.set(type, set);
+}
+interface Owner { type: string; path: string }
+
+/**
+ * Includable fields per object type (ResourceDef.includable, registered by operationsFor): an
+ * object reached by expansion hides them too unless the expansion asks for them
+ * (`expand[]=promotion.coupon` shows the coupon without its applies_to / currency_options).
+ */
+const INCLUDABLE_BY_TYPE = new Map<string, readonly string[]>();
+export function registerIncludable(type: string, fields: readonly string[]): void {
+  INCLUDABLE_BY_TYPE.set(type, fields);
+}
+
 const looksLikeId = (v: unknown): v is string => typeof v === 'string' && /^[a-z]+_[A-Za-z0-9_]+$/.test(v);
 
 /**
  * Expands `obj` in place (obj must be a private copy).
  */
-export async function applyExpand(ctx: ReadContext, obj: Record<string, any>, tree: ExpandTree): Promise<void> {
+export async function applyExpand(ctx: ReadContext, obj: Record<string, any>, tree: ExpandTree, owner?: Owner): Promise<void> {
   for (const [field, sub] of Object.entries(tree)) {
     const type = typeof obj.object === 'string' ? obj.object : undefined;
     const allowed = type ? expandableFields(type) : undefined;
     const value = obj[field];
-    const permitted = allowed && allowed.length ? allowed.includes(field) : !type && (looksLikeId(value) || (value && typeof value === 'object'));
+    const nestedOwner: Owner | undefined = type ? { type, path: field } : owner ? { type: owner.type, path: `${owner.path}.${field}` } : undefined;
+    const registered = !!nestedOwner && !!NESTED.get(nestedOwner.type)?.has(nestedOwner.path);
+    const permitted = registered || (allowed && allowed.length ? allowed.includes(field) : !type && (looksLikeId(value) || (value && typeof value === 'object')));
     const virtual = type && !(field in obj) ? VIRTUAL.get(type)?.[field] : undefined;
     if (!permitted || (!(field in obj) && !virtual)) {
       // Stripe names the first segment that cannot be expanded, not the whole path.
       throw invalidRequest(`This property cannot be expanded (${field}).`);
     }
-    obj[field] = await expandValue(ctx, virtual ? await virtual(ctx, obj) : value, sub);
+    obj[field] = await expandValue(ctx, virtual ? await virtual(ctx, obj) : value, sub, registered ? nestedOwner : undefined);
   }
 }
 
-async function expandValue(ctx: ReadContext, value: unknown, sub: ExpandTree): Promise<unknown> {
-  if (Array.isArray(value)) return Promise.all(value.map((v) => expandValue(ctx, v, sub)));
+async function expandValue(ctx: ReadContext, value: unknown, sub: ExpandTree, owner?: Owner): Promise<unknown> {
+  if (Array.isArray(value)) return Promise.all(value.map((v) => expandValue(ctx, v, sub, owner)));
   let target: Record<string, any> | null = null;
   if (typeof value === 'string') {
     const found = await ctx.db.get(ctx.scope, value);
     if (!found) return value;
     target = found.deleted ? { id: found.id, object: found.data.object, deleted: true } : found.data;
+    const hidden = found.deleted ? undefined : INCLUDABLE_BY_TYPE.get(found.type);
+    if (hidden) { target = { ...target }; stripIncludable(target, hidden, sub); }
   } else if (value && typeof value === 'object') {
     target = { ...(value as Record<string, any>) };
   } else {
     return value;
   }
-  if (Object.keys(sub).length) await applyExpand(ctx, target, sub);
+  if (Object.keys(sub).length) await applyExpand(ctx, target, sub, typeof target.object === 'string' ? undefined : owner);
   return target;
 }

@@ -15,6 +15,7 @@ import { IdempotencyTaken, type IdempotencyRecord, type StoredObject } from '../
 import type { ReadContext, Services, WriteContext } from '../api/context.js';
 import { operationParams } from '../generated/params.js';
 import { INCLUDABLE, allOperations } from '../resources/index.js';
+import { stripIncludable } from '../api/includable.js';
 import type { Obj, Operation } from '../resources/define.js';
 import { authenticate, checkStripeAccount, requireSecretKey, type Auth } from './auth.js';
 import { decodeForm } from './forms.js';
@@ -55,7 +56,7 @@ function sendError(req: FastifyRequest, reply: FastifyReply, err: StripeError): 
 /** Removes includable fields unless expanded, then expands, on a private copy. */
 async function prepare(ctx: ReadContext, obj: Obj, tree: ExpandTree): Promise<Obj> {
   const hidden = typeof obj.object === 'string' ? INCLUDABLE.get(obj.object) : undefined;
-  if (hidden) for (const f of hidden) if (!(f in tree)) delete obj[f];
+  if (hidden) stripIncludable(obj, hidden, tree);
   if (Object.keys(tree).length) await applyExpand(ctx, obj, tree);
   return renderForVersion(obj, ctx.apiVersion);
 }

@@ -6,10 +6,11 @@
 import { invalidRequest, noSuchResource, type StripeError } from '../api/errors.js';
 import { listObjects, type ListRequest } from '../api/list.js';
 import { canonicalize } from '../api/render.js';
+import { stripIncludable } from '../api/includable.js';
 import { StoredResult } from '../api/stored-result.js';
 import { searchIndexField, searchObjects } from '../api/search.js';
 import type { SearchFields } from '../api/search-query.js';
-import { checkListExpand, registerVirtualFields, type VirtualField } from '../api/expand.js';
+import { checkListExpand, registerIncludable, registerVirtualFields, type VirtualField } from '../api/expand.js';
 import type { Params } from '../api/params.js';
 import type { ParamSchema } from '../generated/params.js';
 import type { ReadContext, WriteContext } from '../api/context.js';
@@ -63,7 +64,7 @@ export interface ResourceDef {
   afterCreate?(ctx: WriteContext, obj: Obj, params: Params): Promise<void>;
   /** Expandable fields computed only when expanded (a customer's `subscriptions` list, …). */
   virtual?: Readonly<Record<string, VirtualField>>;
-  /** Fields stored but only returned when expanded (Stripe's "includable" fields). */
+  /** Fields stored but only returned when expanded (Stripe's "includable" fields; dotted paths for nested ones). */
   includable?: readonly string[];
   /** Returns the updated object (a modified copy of current). */
   update?(ctx: WriteContext, current: Obj, params: Params): Promise<Obj>;
@@ -115,7 +116,7 @@ export async function loadObject(ctx: ReadContext, def: ResourceDef, id: string,
 export function eventView(def: ResourceDef, data: Obj): Obj {
   if (!def.includable) return data;
   const view = { ...data };
-  for (const f of def.includable) delete view[f];
+  stripIncludable(view, def.includable, {});
   return view;
 }
 
@@ -163,6 +164,7 @@ export function operationsFor(def: ResourceDef): Operation[] {
   const item = `${def.path}/{id}`;
   const ops: Operation[] = [];
   if (def.virtual) registerVirtualFields(def.object, def.virtual);
+  if (def.includable) registerIncludable(def.object, def.includable);
 
   if (has('create', !!def.create)) {
     ops.push({ method: 'POST', path: def.path, write: true, handler: (ctx, params) => createObject(ctx as WriteContext, def, params) });

@@ -1,5 +1,6 @@
 // Every resource family the server exposes. Adding a family: write its definitions module and
 // list it here; routing, validation, storage, events, lists and search come with it.
+import { coupons } from './coupons.js';
 import { customers } from './customers.js';
 import { events } from './events.js';
 import { prices } from './prices.js';
@@ -14,9 +15,21 @@ import { cards, tokens } from './tokens.js';
 import { disputes, earlyFraudWarnings } from './disputes.js';
 import { payouts } from './payouts.js';
 import { reviews } from './reviews.js';
+import { promotionCodes } from './promotion-codes.js';
+import { taxRates } from './tax-rates.js';
+import { shippingRates } from './shipping-rates.js';
+import { customerDiscounts } from './discounts.js';
 import { operationsFor, type Operation, type ResourceDef } from './define.js';
 
-export const RESOURCES: readonly ResourceDef[] = [customers, products, prices, events, paymentMethods, paymentIntents, charges, refunds, balanceTransactions, setupIntents, setupAttempts, tokens, cards, disputes, earlyFraudWarnings, payouts, reviews];
+export const RESOURCES: readonly ResourceDef[] = [
+  // Core (issue 4).
+  customers, products, prices, events,
+  // Payments (issue 5).
+  paymentMethods, paymentIntents, charges, refunds, balanceTransactions, setupIntents, setupAttempts, tokens, cards,
+  disputes, earlyFraudWarnings, payouts, reviews,
+  // Billing catalogue and discounts (issue 7).
+  coupons, promotionCodes, taxRates, customerDiscounts, shippingRates,
+];
 
 export function allOperations(): Operation[] {
   return RESOURCES.flatMap(operationsFor);
