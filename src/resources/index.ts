@@ -4,9 +4,10 @@ import { customers } from './customers.js';
 import { events } from './events.js';
 import { prices } from './prices.js';
 import { products } from './products.js';
+import { webhookEndpoints } from './webhook-endpoints.js';
 import { operationsFor, type Operation, type ResourceDef } from './define.js';
 
-export const RESOURCES: readonly ResourceDef[] = [customers, products, prices, events];
+export const RESOURCES: readonly ResourceDef[] = [customers, products, prices, events, webhookEndpoints];
 
 export function allOperations(): Operation[] {
   return RESOURCES.flatMap(operationsFor);

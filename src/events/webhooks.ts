@@ -1,0 +1,281 @@
+// Webhook delivery: a worker in each server process drains the outbox (webhook_deliveries rows
+// written with their events, src/events/events.ts). A row is claimed with a lease (PostgreSQL:
+// FOR UPDATE SKIP LOCKED, so several processes share the outbox and each row goes to one), the
+// event is rendered in the endpoint's API version, signed like Stripe signs
+// (`Stripe-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>">`, keyed with the whole
+// whsec_ string) and POSTed. A 2xx within the timeout is success; anything else is retried on
+// an exponential schedule (Stripe's: up to three days), then marked failed. An endpoint that
+// has failed without a success for `disableAfterMs` is disabled. Delivery runs beside the API,
+// never in a request: concurrency and per-attempt time are bounded.
+//
+// Delivery runs in real time (SystemClock by default), not the API clock: retries are real
+// waits, and receivers check the signature's timestamp against their own clock.
+import { createHmac } from 'node:crypto';
+import type { Logger } from 'pino';
+import { SystemClock, type Clock } from '../api/clock.js';
+import { canonicalize, renderForVersion, toBody, type JsonObject } from '../api/render.js';
+import { indexEntries } from '../resources/define.js';
+import { webhookEndpoints, SECRET_FIELD } from '../resources/webhook-endpoints.js';
+import type { Delivery, DeliveryAttempt, Scope, Store } from '../store/store.js';
+import { offEvent, onEvent, type EventListener } from './events.js';
+
+/** Stripe-like schedule, in seconds: exponential, then every 12 h; the last retry about 2.7 days after the event. */
+export const STRIPE_RETRY_DELAYS: readonly number[] = [60, 300, 1800, 3600, 7200, 14400, 28800, 43200, 43200, 43200, 43200];
+export const USER_AGENT = 'Stripe/1.0 (+https://stripe.com/docs/webhooks)';
+export const CONTENT_TYPE = 'application/json; charset=utf-8';
+const EXCERPT_CHARS = 500;
+const MAX_LOGGED_ATTEMPTS = 50;
+
+export interface WebhookOptions {
+  /** Seconds to wait after each failed attempt; when exhausted the delivery fails. */
+  retryDelays?: readonly number[];
+  /** Most deliveries in flight at once in this process. */
+  concurrency?: number;
+  /** Per-attempt time limit, connection and response included. */
+  timeoutMs?: number;
+  /** How often the outbox is polled for rows other processes wrote or retries that fell due. */
+  pollMs?: number;
+  /** Disable an endpoint that has failed for this long without a success; 0 never disables. */
+  disableAfterMs?: number;
+  clock?: Clock;
+}
+
+export const DEFAULT_WEBHOOK_OPTIONS = {
+  concurrency: 16,
+  timeoutMs: 10_000,
+  pollMs: 1000,
+  disableAfterMs: 5 * 24 * 3600 * 1000,
+};
+
+/** `1,5,30` → [1, 5, 30]; throws on anything else. */
+export function parseRetryDelays(text: string): number[] {
+  const parts = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const delays = parts.map(Number);
+  if (!parts.length || delays.some((d) => !Number.isFinite(d) || d < 0)) {
+    throw new Error(`invalid retry delays '${text}': expected comma-separated non-negative seconds, e.g. 1,5,30`);
+  }
+  return delays;
+}
+
+/** The signature header Stripe sends; `stripe.webhooks.constructEvent` verifies it. */
+export function signatureHeader(secret: string, body: string, timestamp: number): string {
+  const v1 = createHmac('sha256', secret).update(`${timestamp}.${body}`, 'utf8').digest('hex');
+  return `t=${timestamp},v1=${v1}`;
+}
+
+/** The event as one endpoint receives it: its data object in the endpoint's API version. */
+export function payloadFor(event: Record<string, any>, endpoint: Record<string, any>): string {
+  const version: string = endpoint.api_version ?? event.api_version;
+  const data = { ...event.data, object: renderForVersion(event.data.object as JsonObject, version) };
+  return toBody(canonicalize({ ...event, api_version: version, data }));
+}
+
+async function readExcerpt(res: Response): Promise<string> {
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let bytes = 0;
+  try {
+    while (bytes < EXCERPT_CHARS * 4) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      bytes += value.length;
+    }
+  } finally {
+    reader.cancel().catch(() => {});
+  }
+  return Buffer.concat(chunks).toString('utf8').slice(0, EXCERPT_CHARS);
+}
+
+export class WebhookWorker {
+  private readonly store: Store;
+  private readonly logger: Logger;
+  private readonly clock: Clock;
+  private readonly delays: readonly number[];
+  private readonly concurrency: number;
+  private readonly timeoutMs: number;
+  private readonly disableAfterMs: number;
+  private readonly pollMs: number;
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly closing = new AbortController();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private poll?: NodeJS.Timeout;
+  private ticking = false;
+  private again = false;
+  private closed = false;
+  private readonly listener: EventListener;
+  /** What this process did: attempts made, deliveries that succeeded, deliveries given up. */
+  readonly stats = { attempts: 0, delivered: 0, failed: 0 };
+
+  constructor(store: Store, logger: Logger, opts: WebhookOptions = {}) {
+    this.store = store;
+    this.logger = logger;
+    this.clock = opts.clock ?? new SystemClock();
+    this.delays = opts.retryDelays ?? STRIPE_RETRY_DELAYS;
+    this.concurrency = Math.max(1, opts.concurrency ?? DEFAULT_WEBHOOK_OPTIONS.concurrency);
+    this.timeoutMs = opts.timeoutMs ?? DEFAULT_WEBHOOK_OPTIONS.timeoutMs;
+    this.disableAfterMs = opts.disableAfterMs ?? DEFAULT_WEBHOOK_OPTIONS.disableAfterMs;
+    this.pollMs = opts.pollMs ?? DEFAULT_WEBHOOK_OPTIONS.pollMs;
+    this.listener = () => this.wake();
+  }
+
+  /** Lease on a claimed row: longer than an attempt can take, short enough to recover from a crash. */
+  private get leaseMs(): number { return this.timeoutMs + 5000; }
+
+  start(): void {
+    onEvent(this.listener);
+    this.poll = setInterval(() => this.wake(), this.pollMs);
+    this.poll.unref();
+    this.wake();
+  }
+
+  /** Looks for due rows soon (after a commit, a finished delivery, a retry falling due). */
+  wake(): void {
+    if (this.closed) return;
+    if (this.ticking) { this.again = true; return; }
+    this.ticking = true;
+    setImmediate(() => void this.tick());
+  }
+
+  private wakeAt(delayMs: number): void {
+    if (this.closed) return;
+    const t = setTimeout(() => { this.timers.delete(t); this.wake(); }, Math.max(0, delayMs));
+    t.unref();
+    this.timers.add(t);
+  }
+
+  private async tick(): Promise<void> {
+    try {
+      do {
+        this.again = false;
+        const room = this.concurrency - this.inFlight.size;
+        if (this.closed || room <= 0) break;
+        const now = this.clock.nowMs();
+        const rows = await this.store.claimDeliveries(now, now + this.leaseMs, room);
+        for (const row of rows) {
+          const p: Promise<void> = this.deliver(row)
+            .catch((err) => this.logger.warn({ err, delivery: row.id }, 'webhook delivery failed unexpectedly'))
+            .finally(() => { this.inFlight.delete(p); this.wake(); });
+          this.inFlight.add(p);
+        }
+        if (rows.length === room) this.again = true;
+      } while (this.again && !this.closed);
+    } catch (err) {
+      if (!this.closed) this.logger.warn({ err }, 'webhook outbox poll failed');
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  private async deliver(row: Delivery): Promise<void> {
+    const scope: Scope = { account: row.account, livemode: row.livemode };
+    const [endpoint, event] = await Promise.all([this.store.get(scope, row.endpointId), this.store.get(scope, row.eventId)]);
+    if (!endpoint || endpoint.deleted || endpoint.data.status !== 'enabled' || !event) {
+      // Stripe stops retrying once an endpoint is disabled or deleted.
+      await this.finish(row, 'failed', row.attempts, row.attemptLog, null);
+      return;
+    }
+    const body = payloadFor(event.data, endpoint.data);
+    const started = this.clock.nowMs();
+    const timestamp = Math.floor(started / 1000);
+    let status: number | null = null;
+    let excerpt = '';
+    // A plain timer rather than AbortSignal.any(AbortSignal.timeout(…)), whose timeout Node 20
+    // may garbage-collect before it fires.
+    const ctl = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => { timedOut = true; ctl.abort(); }, this.timeoutMs);
+    const onClose = () => ctl.abort();
+    this.closing.signal.addEventListener('abort', onClose, { once: true });
+    try {
+      const res = await fetch(endpoint.data.url, {
+        method: 'POST',
+        headers: {
+          'Content-Type': CONTENT_TYPE,
+          'User-Agent': USER_AGENT,
+          'Stripe-Signature': signatureHeader(endpoint.data[SECRET_FIELD], body, timestamp),
+          'Cache-Control': 'no-cache',
+          Accept: '*/*; q=0.5, application/xml',
+        },
+        body,
+        redirect: 'manual',
+        signal: ctl.signal,
+      });
+      status = res.status;
+      excerpt = await readExcerpt(res);
+    } catch (err) {
+      if (this.closing.signal.aborted && !timedOut) {
+        // Shutting down mid-attempt: give the row back untouched; it goes out after the restart.
+        await this.finish(row, 'pending', row.attempts, row.attemptLog, row.nextAttemptMs).catch(() => {});
+        return;
+      }
+      const e = err as Error & { cause?: { code?: string; message?: string } };
+      excerpt = timedOut ? `timed out after ${this.timeoutMs} ms` : `${e.cause?.code ?? e.name}: ${e.cause?.message ?? e.message}`;
+      if (status !== null && !timedOut) excerpt = ''; // the body broke off after a status
+    } finally {
+      clearTimeout(timer);
+      this.closing.signal.removeEventListener('abort', onClose);
+    }
+    this.stats.attempts++;
+    const attempt: DeliveryAttempt = { at: started, status, latencyMs: this.clock.nowMs() - started, excerpt };
+    const log = [...row.attemptLog, attempt].slice(-MAX_LOGGED_ATTEMPTS);
+    const attempts = row.attempts + 1;
+    const ok = status !== null && status >= 200 && status < 300;
+    if (ok) {
+      if (await this.finish(row, 'delivered', attempts, log, null)) this.stats.delivered++;
+      return;
+    }
+    const delay = this.delays[attempts - 1];
+    if (delay === undefined) {
+      await this.finish(row, 'failed', attempts, log, null);
+      this.stats.failed++;
+    }
+    else {
+      await this.finish(row, 'pending', attempts, log, attempt.at + delay * 1000);
+      this.wakeAt(attempt.at + delay * 1000 - this.clock.nowMs());
+    }
+    await this.maybeDisable(scope, row.endpointId);
+  }
+
+  /** Records the outcome; a success also lowers the event's pending_webhooks, in one transaction. */
+  private async finish(row: Delivery, state: Delivery['state'], attempts: number, attemptLog: DeliveryAttempt[], nextAttemptMs: number | null): Promise<boolean> {
+    const scope: Scope = { account: row.account, livemode: row.livemode };
+    return this.store.transaction(async (tx) => {
+      const held = await tx.updateDelivery({ id: row.id, leaseUntilMs: row.leaseUntilMs, state, attempts, attemptLog, nextAttemptMs: nextAttemptMs ?? row.nextAttemptMs });
+      if (!held || state !== 'delivered') return held;
+      const ev = await tx.getForUpdate(scope, row.eventId);
+      if (!ev || ev.deleted) return true;
+      const data = { ...ev.data, pending_webhooks: Math.max(0, (ev.data.pending_webhooks ?? 1) - 1) };
+      await tx.update(scope, { id: ev.id, version: ev.version, data, index: [{ field: 'type', value: String(ev.data.type) }] });
+      return true;
+    });
+  }
+
+  private async maybeDisable(scope: Scope, endpointId: string): Promise<void> {
+    if (!this.disableAfterMs) return;
+    const since = await this.store.endpointFailingSince(scope, endpointId);
+    if (since === null || this.clock.nowMs() - since < this.disableAfterMs) return;
+    await this.store.transaction(async (tx) => {
+      const ep = await tx.getForUpdate(scope, endpointId);
+      if (!ep || ep.deleted || ep.data.status !== 'enabled') return;
+      const data = { ...ep.data, status: 'disabled' };
+      await tx.update(scope, { id: ep.id, version: ep.version, data, index: indexEntries(webhookEndpoints, data) });
+    });
+    this.logger.warn({ endpoint: endpointId, failingSinceMs: since }, 'webhook endpoint disabled after failing');
+  }
+
+  /** Stops claiming, aborts attempts in flight (their rows are given back) and waits for them. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    offEvent(this.listener);
+    if (this.poll) clearInterval(this.poll);
+    for (const t of this.timers) clearTimeout(t);
+    this.closing.abort();
+    await Promise.allSettled([...this.inFlight]);
+    // A tick may be between claiming and starting deliveries; let it settle.
+    while (this.ticking) await new Promise((r) => setTimeout(r, 5));
+    await Promise.allSettled([...this.inFlight]);
+  }
+}
