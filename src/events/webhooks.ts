@@ -10,7 +10,6 @@
 //
 // Delivery runs in real time (SystemClock by default), not the API clock: retries are real
 // waits, and receivers check the signature's timestamp against their own clock.
-import { createHmac } from 'node:crypto';
 import type { Logger } from 'pino';
 import { SystemClock, type Clock } from '../api/clock.js';
 import { canonicalize, renderForVersion, toBody, type JsonObject } from '../api/render.js';
@@ -18,11 +17,12 @@ import { indexEntries } from '../resources/define.js';
 import { webhookEndpoints, SECRET_FIELD } from '../resources/webhook-endpoints.js';
 import type { Delivery, DeliveryAttempt, Scope, Store } from '../store/store.js';
 import { offEvent, onEvent, type EventListener } from './events.js';
+import { CONTENT_TYPE, USER_AGENT, signatureHeader } from './signing.js';
+
+export { CONTENT_TYPE, USER_AGENT, parseRetryDelays, signatureHeader } from './signing.js';
 
 /** Stripe-like schedule, in seconds: exponential, then every 12 h; the last retry about 2.7 days after the event. */
 export const STRIPE_RETRY_DELAYS: readonly number[] = [60, 300, 1800, 3600, 7200, 14400, 28800, 43200, 43200, 43200, 43200];
-export const USER_AGENT = 'Stripe/1.0 (+https://stripe.com/docs/webhooks)';
-export const CONTENT_TYPE = 'application/json; charset=utf-8';
 const EXCERPT_CHARS = 500;
 const MAX_LOGGED_ATTEMPTS = 50;
 
@@ -46,22 +46,6 @@ export const DEFAULT_WEBHOOK_OPTIONS = {
   pollMs: 1000,
   disableAfterMs: 5 * 24 * 3600 * 1000,
 };
-
-/** `1,5,30` → [1, 5, 30]; throws on anything else. */
-export function parseRetryDelays(text: string): number[] {
-  const parts = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  const delays = parts.map(Number);
-  if (!parts.length || delays.some((d) => !Number.isFinite(d) || d < 0)) {
-    throw new Error(`invalid retry delays '${text}': expected comma-separated non-negative seconds, e.g. 1,5,30`);
-  }
-  return delays;
-}
-
-/** The signature header Stripe sends; `stripe.webhooks.constructEvent` verifies it. */
-export function signatureHeader(secret: string, body: string, timestamp: number): string {
-  const v1 = createHmac('sha256', secret).update(`${timestamp}.${body}`, 'utf8').digest('hex');
-  return `t=${timestamp},v1=${v1}`;
-}
 
 /** The event as one endpoint receives it: its data object in the endpoint's API version. */
 export function payloadFor(event: Record<string, any>, endpoint: Record<string, any>): string {
