@@ -15,7 +15,10 @@ import { SystemClock, type Clock } from '../api/clock.js';
 import { canonicalize, renderForVersion, toBody, type JsonObject } from '../api/render.js';
 import { indexEntries } from '../resources/define.js';
 import { webhookEndpoints, SECRET_FIELD } from '../resources/webhook-endpoints.js';
-import type { Delivery, DeliveryAttempt, Scope, Store } from '../store/store.js';
+import type { Delivery, DeliveryAttempt, DeliveryUpdate, Scope, Store } from '../store/store.js';
+import { setMaxListeners } from 'node:events';
+import { Agent as HttpAgent, request as httpRequest, type Agent } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { offEvent, onEvent, type EventListener } from './events.js';
 import { CONTENT_TYPE, USER_AGENT, signatureHeader } from './signing.js';
 
@@ -54,22 +57,23 @@ export function payloadFor(event: Record<string, any>, endpoint: Record<string, 
   return toBody(canonicalize({ ...event, api_version: version, data }));
 }
 
-async function readExcerpt(res: Response): Promise<string> {
-  if (!res.body) return '';
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let bytes = 0;
-  try {
-    while (bytes < EXCERPT_CHARS * 4) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      bytes += value.length;
-    }
-  } finally {
-    reader.cancel().catch(() => {});
-  }
-  return Buffer.concat(chunks).toString('utf8').slice(0, EXCERPT_CHARS);
+/**
+ * One POST with node:http(s) and the worker's keep-alive agents (sockets bounded by the
+ * worker's concurrency). Resolves with the status and the first bytes of the body; the rest
+ * of the body is discarded. Rejects on network errors and when `signal` aborts.
+ */
+function post(url: URL, agent: Agent, headers: Record<string, string>, body: string, signal: AbortSignal): Promise<{ status: number; excerpt: string }> {
+  return new Promise((resolve, reject) => {
+    const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, { method: 'POST', agent, headers, signal }, (res) => {
+      const chunks: Buffer[] = [];
+      let bytes = 0;
+      res.on('data', (d: Buffer) => { if (bytes < EXCERPT_CHARS * 4) { chunks.push(d); bytes += d.length; } });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, excerpt: Buffer.concat(chunks).toString('utf8').slice(0, EXCERPT_CHARS) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 export class WebhookWorker {
@@ -82,6 +86,8 @@ export class WebhookWorker {
   private readonly disableAfterMs: number;
   private readonly pollMs: number;
   private readonly inFlight = new Set<Promise<void>>();
+  /** Outcomes being committed (awaited on close). */
+  private readonly committing = new Set<Promise<void>>();
   private readonly closing = new AbortController();
   private readonly timers = new Set<NodeJS.Timeout>();
   private poll?: NodeJS.Timeout;
@@ -89,6 +95,10 @@ export class WebhookWorker {
   private again = false;
   private closed = false;
   private readonly listener: EventListener;
+  private readonly finishQueue: Array<{ row: Delivery; update: DeliveryUpdate; resolve: (held: boolean) => void; reject: (err: unknown) => void }> = [];
+  private flushing = false;
+  private readonly httpAgent: Agent;
+  private readonly httpsAgent: Agent;
   /** What this process did: attempts made, deliveries that succeeded, deliveries given up. */
   readonly stats = { attempts: 0, delivered: 0, failed: 0 };
 
@@ -102,6 +112,10 @@ export class WebhookWorker {
     this.disableAfterMs = opts.disableAfterMs ?? DEFAULT_WEBHOOK_OPTIONS.disableAfterMs;
     this.pollMs = opts.pollMs ?? DEFAULT_WEBHOOK_OPTIONS.pollMs;
     this.listener = () => this.wake();
+    setMaxListeners(0, this.closing.signal); // one abort listener per delivery in flight
+    const agentOptions = { keepAlive: true, maxSockets: this.concurrency, maxFreeSockets: this.concurrency, timeout: this.timeoutMs };
+    this.httpAgent = new HttpAgent(agentOptions);
+    this.httpsAgent = new HttpsAgent(agentOptions);
   }
 
   /** Lease on a claimed row: longer than an attempt can take, short enough to recover from a crash. */
@@ -173,30 +187,25 @@ export class WebhookWorker {
     const onClose = () => ctl.abort();
     this.closing.signal.addEventListener('abort', onClose, { once: true });
     try {
-      const res = await fetch(endpoint.data.url, {
-        method: 'POST',
-        headers: {
-          'Content-Type': CONTENT_TYPE,
-          'User-Agent': USER_AGENT,
-          'Stripe-Signature': signatureHeader(endpoint.data[SECRET_FIELD], body, timestamp),
-          'Cache-Control': 'no-cache',
-          Accept: '*/*; q=0.5, application/xml',
-        },
-        body,
-        redirect: 'manual',
-        signal: ctl.signal,
-      });
+      const url = new URL(endpoint.data.url);
+      const res = await post(url, url.protocol === 'https:' ? this.httpsAgent : this.httpAgent, {
+        'Content-Type': CONTENT_TYPE,
+        'Content-Length': String(Buffer.byteLength(body)),
+        'User-Agent': USER_AGENT,
+        'Stripe-Signature': signatureHeader(endpoint.data[SECRET_FIELD], body, timestamp),
+        'Cache-Control': 'no-cache',
+        Accept: '*/*; q=0.5, application/xml',
+      }, body, ctl.signal);
       status = res.status;
-      excerpt = await readExcerpt(res);
+      excerpt = res.excerpt;
     } catch (err) {
       if (this.closing.signal.aborted && !timedOut) {
         // Shutting down mid-attempt: give the row back untouched; it goes out after the restart.
         await this.finish(row, 'pending', row.attempts, row.attemptLog, row.nextAttemptMs).catch(() => {});
         return;
       }
-      const e = err as Error & { cause?: { code?: string; message?: string } };
-      excerpt = timedOut ? `timed out after ${this.timeoutMs} ms` : `${e.cause?.code ?? e.name}: ${e.cause?.message ?? e.message}`;
-      if (status !== null && !timedOut) excerpt = ''; // the body broke off after a status
+      const e = err as Error & { code?: string };
+      excerpt = timedOut ? `timed out after ${this.timeoutMs} ms` : `${e.code ?? e.name}: ${e.message}`;
     } finally {
       clearTimeout(timer);
       this.closing.signal.removeEventListener('abort', onClose);
@@ -206,34 +215,71 @@ export class WebhookWorker {
     const log = [...row.attemptLog, attempt].slice(-MAX_LOGGED_ATTEMPTS);
     const attempts = row.attempts + 1;
     const ok = status !== null && status >= 200 && status < 300;
-    if (ok) {
-      if (await this.finish(row, 'delivered', attempts, log, null)) this.stats.delivered++;
-      return;
-    }
-    const delay = this.delays[attempts - 1];
-    if (delay === undefined) {
-      await this.finish(row, 'failed', attempts, log, null);
-      this.stats.failed++;
-    }
-    else {
-      await this.finish(row, 'pending', attempts, log, attempt.at + delay * 1000);
-      this.wakeAt(attempt.at + delay * 1000 - this.clock.nowMs());
-    }
-    await this.maybeDisable(scope, row.endpointId);
+    // The outcome commits in the background (group commit); the slot is free for the next row
+    // as soon as the HTTP attempt is over. The row stays leased until its outcome is stored.
+    this.background((async () => {
+      if (ok) {
+        if (await this.finish(row, 'delivered', attempts, log, null)) this.stats.delivered++;
+        return;
+      }
+      const delay = this.delays[attempts - 1];
+      if (delay === undefined) {
+        await this.finish(row, 'failed', attempts, log, null);
+        this.stats.failed++;
+      } else {
+        await this.finish(row, 'pending', attempts, log, attempt.at + delay * 1000);
+        this.wakeAt(attempt.at + delay * 1000 - this.clock.nowMs());
+      }
+      await this.maybeDisable(scope, row.endpointId);
+    })());
   }
 
-  /** Records the outcome; a success also lowers the event's pending_webhooks, in one transaction. */
-  private async finish(row: Delivery, state: Delivery['state'], attempts: number, attemptLog: DeliveryAttempt[], nextAttemptMs: number | null): Promise<boolean> {
-    const scope: Scope = { account: row.account, livemode: row.livemode };
-    return this.store.transaction(async (tx) => {
-      const held = await tx.updateDelivery({ id: row.id, leaseUntilMs: row.leaseUntilMs, state, attempts, attemptLog, nextAttemptMs: nextAttemptMs ?? row.nextAttemptMs });
-      if (!held || state !== 'delivered') return held;
-      const ev = await tx.getForUpdate(scope, row.eventId);
-      if (!ev || ev.deleted) return true;
-      const data = { ...ev.data, pending_webhooks: Math.max(0, (ev.data.pending_webhooks ?? 1) - 1) };
-      await tx.update(scope, { id: ev.id, version: ev.version, data, index: [{ field: 'type', value: String(ev.data.type) }] });
-      return true;
+  private background(p: Promise<unknown>): void {
+    const tracked: Promise<void> = p
+      .then(() => undefined, (err) => this.logger.warn({ err }, 'recording a webhook outcome failed'))
+      .finally(() => this.committing.delete(tracked));
+    this.committing.add(tracked);
+  }
+
+  /**
+   * Records the outcome; a success also lowers the event's pending_webhooks in the same
+   * transaction. Outcomes are group-committed: whatever finished meanwhile shares one
+   * transaction, so deliveries cost the API's writers few lock turns.
+   */
+  private finish(row: Delivery, state: Delivery['state'], attempts: number, attemptLog: DeliveryAttempt[], nextAttemptMs: number | null): Promise<boolean> {
+    return new Promise<boolean>((resolve, reject) => {
+      this.finishQueue.push({ row, update: { id: row.id, leaseUntilMs: row.leaseUntilMs, state, attempts, attemptLog, nextAttemptMs: nextAttemptMs ?? row.nextAttemptMs }, resolve, reject });
+      if (!this.flushing) {
+        this.flushing = true;
+        setImmediate(() => void this.flush());
+      }
     });
+  }
+
+  private async flush(): Promise<void> {
+    while (this.finishQueue.length) {
+      const batch = this.finishQueue.splice(0, 200);
+      try {
+        const results = await this.store.transaction(async (tx) => {
+          const held: boolean[] = [];
+          for (const f of batch) {
+            const ok = await tx.updateDelivery(f.update);
+            held.push(ok);
+            if (!ok || f.update.state !== 'delivered') continue;
+            const scope: Scope = { account: f.row.account, livemode: f.row.livemode };
+            const ev = await tx.getForUpdate(scope, f.row.eventId);
+            if (!ev || ev.deleted) continue;
+            const data = { ...ev.data, pending_webhooks: Math.max(0, (ev.data.pending_webhooks ?? 1) - 1) };
+            await tx.update(scope, { id: ev.id, version: ev.version, data, index: [{ field: 'type', value: String(ev.data.type) }] });
+          }
+          return held;
+        });
+        batch.forEach((f, i) => f.resolve(results[i]!));
+      } catch (err) {
+        for (const f of batch) f.reject(err);
+      }
+    }
+    this.flushing = false;
   }
 
   private async maybeDisable(scope: Scope, endpointId: string): Promise<void> {
@@ -261,5 +307,8 @@ export class WebhookWorker {
     // A tick may be between claiming and starting deliveries; let it settle.
     while (this.ticking) await new Promise((r) => setTimeout(r, 5));
     await Promise.allSettled([...this.inFlight]);
+    while (this.committing.size) await Promise.allSettled([...this.committing]);
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
   }
 }
