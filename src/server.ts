@@ -83,6 +83,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   // Idempotency records live 24 hours.
   const expiry = setInterval(() => {
     store.expireIdempotency(services.clock.nowMs() - 24 * 3600 * 1000).catch((err) => logger.warn({ err }, 'idempotency expiry failed'));
+    // Finished webhook deliveries are kept 30 days, as Stripe keeps events.
+    store.expireDeliveries(services.clock.nowMs() - 30 * 24 * 3600 * 1000).catch((err) => logger.warn({ err }, 'webhook delivery expiry failed'));
   }, 10 * 60 * 1000);
   expiry.unref();
 

@@ -85,6 +85,16 @@ describe('webhook endpoints', () => {
     assert.equal(r.json.error.message, 'Received unknown parameter: secret');
   });
 
+  test('an account and mode may have at most 100 endpoints', async () => {
+    const key = freshKey();
+    const body = `url=${encodeURIComponent('https://x.example/h')}&enabled_events[]=*`;
+    for (let i = 0; i < 100; i++) assert.equal((await t.request('POST', '/v1/webhook_endpoints', { key, body })).status, 200);
+    const over = await t.request('POST', '/v1/webhook_endpoints', { key, body });
+    assert.equal(over.status, 400);
+    assert.match(over.json.error.message, /^You have reached the maximum of 100 webhook endpoints for this account in test mode/);
+    assert.equal((await t.request('POST', '/v1/webhook_endpoints', { key: key.replace('sk_test_', 'sk_live_'), body })).status, 200);
+  });
+
   test('endpoints belong to one account and one mode', async () => {
     const owner = t.stripe(freshKey());
     const we = await owner.webhookEndpoints.create({ url: 'https://x.example/h', enabled_events: ['*'] });

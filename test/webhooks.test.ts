@@ -327,6 +327,32 @@ describe('webhook delivery', () => {
     } finally { await one.close(); await two.close(); await r.close(); await dropIsolatedDatabase(db); }
   });
 
+  test('finished deliveries expire; pending ones are kept', async () => {
+    const db = await isolatedDatabaseUrl('expire');
+    const r = await ownReceiver();
+    const srv = await startTestServer({ databaseUrl: db, webhooks: FAST });
+    try {
+      const key = freshKey();
+      const s = srv.stripe(key);
+      const good = await s.webhookEndpoints.create({ url: r.url, enabled_events: ['*'] });
+      await s.customers.create({ name: 'E' });
+      const store = srv.server.services.store;
+      const scope = await authScope(key);
+      await eventually(async () => (await store.listDeliveries(scope, { limit: 10 }))[0]?.state === 'delivered');
+      await srv.server.webhooks!.close(); // nothing delivers from here on
+      await s.webhookEndpoints.update(good.id, { url: r.url + '?later' });
+      await s.customers.create({ name: 'Pending' });
+      assert.deepEqual((await store.listDeliveries(scope, { limit: 10 })).map((d) => d.state), ['pending', 'delivered']);
+      assert.equal(await store.expireDeliveries(Date.now() - 60_000), 0);
+      assert.equal(await store.expireDeliveries(Date.now() + 60_000), 1);
+      assert.deepEqual((await store.listDeliveries(scope, { limit: 10 })).map((d) => d.state), ['pending']);
+      const bad = await srv.request('GET', '/_pinstripe/webhook_deliveries?limit=0', { key });
+      assert.equal(bad.status, 400);
+      assert.equal(bad.json.error.param, 'limit');
+      assert.equal((await srv.request('GET', '/_pinstripe/webhook_deliveries', { key: null })).status, 401);
+    } finally { await srv.close(); await r.close(); await dropIsolatedDatabase(db); }
+  });
+
   test('retry delays parse from PINSTRIPE_WEBHOOK_RETRY_DELAYS syntax', () => {
     assert.deepEqual(parseRetryDelays('1,5,30'), [1, 5, 30]);
     assert.deepEqual(parseRetryDelays(' 0.5 , 2 '), [0.5, 2]);

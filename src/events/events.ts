@@ -40,7 +40,7 @@ export function offEvent(fn: EventListener): void {
   if (i >= 0) listeners.splice(i, 1);
 }
 
-/** Most endpoints an account may have that events are matched against (Stripe allows 16). */
+/** Endpoints an account and mode may have (src/resources/webhook-endpoints.ts enforces it). */
 const MAX_ENDPOINTS = 100;
 
 export async function emitEvent(ctx: WriteContext, type: string, object: Record<string, unknown>, previous?: Record<string, unknown>): Promise<Record<string, unknown>> {

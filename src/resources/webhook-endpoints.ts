@@ -10,6 +10,9 @@ import type { Params } from '../api/params.js';
 import type { WriteContext } from '../api/context.js';
 import { createObject, type Obj, type Operation, type ResourceDef } from './define.js';
 
+/** Endpoints per account and mode that events are matched against (src/events/events.ts). */
+export const MAX_WEBHOOK_ENDPOINTS = 100;
+
 /** Where the signing secret is kept: never rendered (includable), only returned by create. */
 export const SECRET_FIELD = '_secret';
 
@@ -41,6 +44,10 @@ export const webhookEndpoints: ResourceDef = {
   standard: { create: false },
 
   async create(ctx: WriteContext, p: Params, base: Obj) {
+    if (await ctx.db.count(ctx.scope, { type: 'webhook_endpoint' }) >= MAX_WEBHOOK_ENDPOINTS) {
+      // Stripe's own limit is 16; Pinstripe's is higher but bounded, since every event is matched against them.
+      throw invalidRequest(`You have reached the maximum of ${MAX_WEBHOOK_ENDPOINTS} webhook endpoints for this account in ${ctx.scope.livemode ? 'live' : 'test'} mode. Delete one before adding another.`);
+    }
     return {
       ...base,
       api_version: p.api_version ?? null,

@@ -287,6 +287,11 @@ export class PostgresStore implements Store {
     return rows.map(toDelivery).sort((a, b) => a.nextAttemptMs - b.nextAttemptMs);
   }
 
+  async expireDeliveries(beforeMs: number): Promise<number> {
+    const r = await this.sql`DELETE FROM webhook_deliveries WHERE state != 'pending' AND created_ms < ${beforeMs}`;
+    return r.count;
+  }
+
   async listDeliveries(scope: Scope, q: { eventId?: string; endpointId?: string; limit: number }): Promise<Delivery[]> {
     const rows = await this.sql<DeliveryRow[]>`SELECT * FROM webhook_deliveries WHERE account = ${scope.account} AND livemode = ${scope.livemode}
       ${q.eventId ? this.sql`AND event_id = ${q.eventId}` : this.sql``} ${q.endpointId ? this.sql`AND endpoint_id = ${q.endpointId}` : this.sql``}
@@ -302,10 +307,6 @@ export class PostgresStore implements Store {
     return row?.since == null ? null : Number(row.since);
   }
 
-  async nextDeliveryDueMs(): Promise<number | null> {
-    const [row] = await this.sql<{ due: number | null }[]>`SELECT min(GREATEST(next_attempt_ms, lease_until_ms)) AS due FROM webhook_deliveries WHERE state = 'pending'`;
-    return row?.due == null ? null : Number(row.due);
-  }
 
   async reset(account?: string): Promise<void> {
     await this.sql.begin(async (t) => {

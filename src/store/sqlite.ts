@@ -251,6 +251,11 @@ export class SqliteStore implements Store {
     } finally { release(); }
   }
 
+  async expireDeliveries(beforeMs: number): Promise<number> {
+    const release = await this.mutex.lock();
+    try { return this.stmt(this.writer, "DELETE FROM webhook_deliveries WHERE state != 'pending' AND created_ms < ?").run(beforeMs).changes; } finally { release(); }
+  }
+
   async listDeliveries(scope: Scope, q: { eventId?: string; endpointId?: string; limit: number }): Promise<Delivery[]> {
     const where = ['account = ?', 'livemode = ?'];
     const args: unknown[] = [scope.account, scope.livemode ? 1 : 0];
@@ -268,10 +273,6 @@ export class SqliteStore implements Store {
     return row.since ?? null;
   }
 
-  async nextDeliveryDueMs(): Promise<number | null> {
-    const row = this.stmt(this.reader, "SELECT min(max(next_attempt_ms, lease_until_ms)) AS due FROM webhook_deliveries WHERE state = 'pending'").get() as { due: number | null };
-    return row.due ?? null;
-  }
 
   async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     const release = await this.mutex.lock();

@@ -176,8 +176,8 @@ export interface Store extends ReadOps {
    * attempt of its oldest undelivered, attempted row newer than its last success; null if none.
    */
   endpointFailingSince(scope: Scope, endpointId: string): Promise<number | null>;
-  /** The earliest next attempt time among pending rows (for the worker's timer), or null. */
-  nextDeliveryDueMs(): Promise<number | null>;
+  /** Deletes finished (delivered or failed) outbox rows created before the cutoff. */
+  expireDeliveries(beforeMs: number): Promise<number>;
   /** Deletes every object of one account (both modes), or of everyone. */
   reset(account?: string): Promise<void>;
   close(): Promise<void>;
