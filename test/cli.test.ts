@@ -80,8 +80,10 @@ describe('pinstripe CLI', () => {
       const before = (await s.events.list({ limit: 100 })).data.length;
       const r = await cli(['trigger', event, ...api(key)]);
       assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stdout, new RegExp(`Trigger succeeded! ${event}`));
+      const m = new RegExp(`^Trigger succeeded! ${event.replace('.', '\\.')} \\[(evt_\\w+)\\]`).exec(r.stdout);
+      assert.ok(m, r.stdout);
       const evs = (await s.events.list({ limit: 100 })).data;
+      assert.equal(evs[0]!.id, m[1]);
       assert.deepEqual(evs.slice(0, evs.length - before).map((e) => e.type).reverse(), expected);
     }
   });
@@ -191,6 +193,22 @@ describe('pinstripe CLI', () => {
     const bad = await cli(['listen', '--events', 'customer.nope', ...api(freshKey())]);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /Invalid enabled_events\[0\]/);
+  });
+
+  test('colour only on a terminal', async () => {
+    const { c, statusText } = await import('../src/cli/output.js');
+    const tty = { isTTY: true } as NodeJS.WriteStream;
+    const pipe = { isTTY: false } as NodeJS.WriteStream;
+    const saved = process.env.NO_COLOR;
+    delete process.env.NO_COLOR;
+    try {
+      assert.equal(c.green('ok', tty), '\x1b[32mok\x1b[0m');
+      assert.equal(c.green('ok', pipe), 'ok');
+      process.env.NO_COLOR = '1';
+      assert.equal(c.green('ok', tty), 'ok');
+    } finally { if (saved === undefined) delete process.env.NO_COLOR; else process.env.NO_COLOR = saved; }
+    assert.equal(statusText(503), '503'); // tests' stdout is a pipe
+    assert.equal(statusText(null), 'error');
   });
 
   test('the CLI\'s defaults are the server\'s', async () => {

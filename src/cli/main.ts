@@ -119,8 +119,8 @@ export function buildCli(): Command {
         return;
       }
       const t = findTrigger(event);
-      await runTrigger(client(o), t);
-      out(`${c.green('Trigger succeeded!')} ${t.event}: ${t.does}. Check \`pinstripe listen\` or your endpoint.`);
+      const id = await runTrigger(client(o), t);
+      out(`${c.green('Trigger succeeded!')} ${t.event} ${c.cyan(`[${id}]`)}: ${t.does}. Check \`pinstripe listen\` or your endpoint.`);
     });
 
   apiOptions(program.command('reset'))

@@ -129,8 +129,18 @@ export function findTrigger(event: string): Trigger {
   return t;
 }
 
-/** Runs a trigger; an API the server does not have yet gives a clear message instead of a 404. */
-export async function runTrigger(api: ApiClient, t: Trigger): Promise<void> {
+async function latestEventId(api: ApiClient, type: string): Promise<string | null> {
+  const r = await api.request('GET', '/v1/events', { type, limit: 1 });
+  return r.json?.data?.[0]?.id ?? null;
+}
+
+/**
+ * Runs a trigger and checks that the event was written (some arrive a moment later, e.g. a
+ * dispute after the charge); returns its id. An API the server does not have yet gives a
+ * clear message instead of a 404.
+ */
+export async function runTrigger(api: ApiClient, t: Trigger, waitMs = 3000): Promise<string> {
+  const before = await latestEventId(api, t.event);
   try {
     await t.run(api);
   } catch (e) {
@@ -138,5 +148,14 @@ export async function runTrigger(api: ApiClient, t: Trigger): Promise<void> {
       throw new CliError(`${t.event} needs the ${t.needs} API, which this Pinstripe server does not have yet (${e.message}).`);
     }
     throw e;
+  }
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const id = await latestEventId(api, t.event);
+    if (id && id !== before) return id;
+    if (Date.now() > deadline) {
+      throw new CliError(`The API calls for ${t.event} succeeded but the server wrote no ${t.event} event (it may not emit that event yet).`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
