@@ -11,7 +11,8 @@ after(() => t.close());
 
 describe('webhook endpoints', () => {
   test('create returns every field and the whsec_ secret; retrieve, list and update never show it', async () => {
-    const s = t.stripe(freshKey());
+    const key = freshKey();
+    const s = t.stripe(key);
     const we = await s.webhookEndpoints.create({
       url: 'http://localhost:4242/webhooks', enabled_events: ['customer.created', 'price.updated'],
       description: 'local', metadata: { team: 'x' },
@@ -34,6 +35,12 @@ describe('webhook endpoints', () => {
     const { secret, ...withoutSecret } = we;
     assert.ok(secret);
     assert.deepEqual(JSON.parse(JSON.stringify(got)), JSON.parse(JSON.stringify(withoutSecret)));
+    for (const path of [`/v1/webhook_endpoints/${we.id}?expand[]=_secret`, `/v1/webhook_endpoints?expand[]=data._secret`]) {
+      const r = await t.request('GET', path, { key });
+      assert.equal(r.status, 400, path);
+      assert.doesNotMatch(r.text, /whsec_/);
+    }
+    assert.doesNotMatch((await t.request('GET', `/v1/webhook_endpoints/${we.id}`, { key })).text, /whsec_|_secret/);
     const list = await s.webhookEndpoints.list();
     assert.deepEqual(list.data.map((e) => e.id), [we.id]);
     assert.equal(list.data[0]!.secret, undefined);

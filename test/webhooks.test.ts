@@ -196,6 +196,34 @@ describe('webhook delivery', () => {
     } finally { hang.closeAllConnections(); hang.close(); await srv.close(); await dropIsolatedDatabase(db); }
   });
 
+  test('a receiver that never answers holds at most `concurrency` requests and never slows the API', async () => {
+    const { createServer } = await import('node:http');
+    let open = 0;
+    let peak = 0;
+    const hang = createServer((req) => { open++; peak = Math.max(peak, open); req.on('close', () => open--); });
+    await new Promise<void>((res) => hang.listen(0, '127.0.0.1', res));
+    const port = (hang.address() as any).port;
+    const db = await isolatedDatabaseUrl('hang');
+    const srv = await startTestServer({ databaseUrl: db, webhooks: { retryDelays: [30], timeoutMs: 20_000, concurrency: 3, pollMs: 50 } });
+    try {
+      const s = srv.stripe(freshKey());
+      await s.webhookEndpoints.create({ url: `http://127.0.0.1:${port}/`, enabled_events: ['*'] });
+      const slowest = { ms: 0 };
+      for (let i = 0; i < 20; i++) {
+        const t0 = performance.now();
+        await s.customers.create({ name: `H${i}` });
+        slowest.ms = Math.max(slowest.ms, performance.now() - t0);
+      }
+      await eventually(async () => open === 3, 5000);
+      await new Promise((res) => setTimeout(res, 200));
+      assert.equal(peak, 3);
+      assert.ok(slowest.ms < 1000, `slowest API call ${slowest.ms} ms`);
+      const t0 = performance.now();
+      await srv.close(); // aborts the hanging attempts and gives their rows back
+      assert.ok(performance.now() - t0 < 3000);
+    } finally { hang.closeAllConnections(); hang.close(); await srv.close(); await dropIsolatedDatabase(db); }
+  });
+
   test('disabled and deleted endpoints receive nothing; pending rows stop when an endpoint is disabled', async () => {
     const r = await ownReceiver();
     try {

@@ -68,7 +68,7 @@ export async function listen(api: ApiClient, opts: ListenOptions): Promise<void>
         if (!opts.forwardTo) {
           out(head);
         } else {
-          const r = await forward(opts.forwardTo, secret, body, opts.timeoutMs ?? 10_000);
+          const r = await forward(opts.forwardTo, secret, body, opts.timeoutMs ?? 8000); // under the server's 10 s attempt limit
           out(`${head}  --> ${statusText(r.status)}${r.error ? ` ${r.error}` : ''} POST ${opts.forwardTo}`);
         }
         res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok');
