@@ -28,6 +28,8 @@ export { CONTENT_TYPE, USER_AGENT, parseRetryDelays, signatureHeader } from './s
 export const STRIPE_RETRY_DELAYS: readonly number[] = [60, 300, 1800, 3600, 7200, 14400, 28800, 43200, 43200, 43200, 43200];
 const EXCERPT_CHARS = 500;
 const MAX_LOGGED_ATTEMPTS = 50;
+/** Rows claimed ahead, per delivery slot. */
+const PREFETCH = 4;
 
 export interface WebhookOptions {
   /** Seconds to wait after each failed attempt; when exhausted the delivery fails. */
@@ -86,6 +88,8 @@ export class WebhookWorker {
   private readonly disableAfterMs: number;
   private readonly pollMs: number;
   private readonly inFlight = new Set<Promise<void>>();
+  /** Claimed rows waiting for a slot. */
+  private readonly queue: Delivery[] = [];
   /** Outcomes being committed (awaited on close). */
   private readonly committing = new Set<Promise<void>>();
   private readonly closing = new AbortController();
@@ -118,8 +122,8 @@ export class WebhookWorker {
     this.httpsAgent = new HttpsAgent(agentOptions);
   }
 
-  /** Lease on a claimed row: longer than an attempt can take, short enough to recover from a crash. */
-  private get leaseMs(): number { return this.timeoutMs + 5000; }
+  /** Lease on a claimed row: covers its wait in the local queue plus an attempt, short enough to recover from a crash. */
+  private get leaseMs(): number { return this.timeoutMs * PREFETCH + 5000; }
 
   start(): void {
     onEvent(this.listener);
@@ -143,26 +147,40 @@ export class WebhookWorker {
     this.timers.add(t);
   }
 
+  /**
+   * Claims rows ahead of the free slots (up to PREFETCH × concurrency, queued locally): on
+   * SQLite every claim waits its turn behind the API's writers, so claiming only what fits in
+   * the free slots would cap deliveries below the API's rate. The lease covers the queue wait.
+   */
   private async tick(): Promise<void> {
     try {
       do {
         this.again = false;
-        const room = this.concurrency - this.inFlight.size;
-        if (this.closed || room <= 0) break;
+        this.dispatch();
+        const want = this.concurrency * PREFETCH - this.queue.length - this.inFlight.size;
+        if (this.closed || this.queue.length >= this.concurrency || want <= 0) break;
         const now = this.clock.nowMs();
-        const rows = await this.store.claimDeliveries(now, now + this.leaseMs, room);
-        for (const row of rows) {
-          const p: Promise<void> = this.deliver(row)
-            .catch((err) => this.logger.warn({ err, delivery: row.id }, 'webhook delivery failed unexpectedly'))
-            .finally(() => { this.inFlight.delete(p); this.wake(); });
-          this.inFlight.add(p);
-        }
-        if (rows.length === room) this.again = true;
+        const rows = await this.store.claimDeliveries(now, now + this.leaseMs, want);
+        if (this.closed) { this.queue.push(...rows); break; }
+        this.queue.push(...rows);
+        this.dispatch();
+        if (rows.length === want) this.again = true;
       } while (this.again && !this.closed);
     } catch (err) {
       if (!this.closed) this.logger.warn({ err }, 'webhook outbox poll failed');
     } finally {
       this.ticking = false;
+    }
+  }
+
+  /** Starts queued deliveries while slots are free. */
+  private dispatch(): void {
+    while (!this.closed && this.inFlight.size < this.concurrency && this.queue.length) {
+      const row = this.queue.shift()!;
+      const p: Promise<void> = this.deliver(row)
+        .catch((err) => this.logger.warn({ err, delivery: row.id }, 'webhook delivery failed unexpectedly'))
+        .finally(() => { this.inFlight.delete(p); this.dispatch(); this.wake(); });
+      this.inFlight.add(p);
     }
   }
 
@@ -306,6 +324,8 @@ export class WebhookWorker {
     await Promise.allSettled([...this.inFlight]);
     // A tick may be between claiming and starting deliveries; let it settle.
     while (this.ticking) await new Promise((r) => setTimeout(r, 5));
+    // Claimed rows that never started go back untouched, due at once for the next process.
+    for (const row of this.queue.splice(0)) this.background(this.finish(row, 'pending', row.attempts, row.attemptLog, row.nextAttemptMs));
     await Promise.allSettled([...this.inFlight]);
     while (this.committing.size) await Promise.allSettled([...this.committing]);
     this.httpAgent.destroy();
