@@ -187,6 +187,29 @@ describe('pinstripe CLI', () => {
     } finally { l.child.kill('SIGKILL'); await rx.close(); }
   });
 
+  test('a listener killed with -9 leaves an endpoint that the next listen removes', async () => {
+    const key = freshKey();
+    const s = t.stripe(key);
+    const other = await s.webhookEndpoints.create({ url: 'http://127.0.0.1:9/not-a-listener', enabled_events: ['*'] });
+    const first = spawnCli(['listen', ...api(key)]);
+    await first.waitFor(/Ready!/);
+    const [stale] = (await s.webhookEndpoints.list()).data.filter((e) => e.id !== other.id);
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const second = spawnCli(['listen', ...api(key)]);
+    try {
+      await second.waitFor(/Ready!/);
+      assert.match(second.state.stdout, new RegExp(`Removed 1 endpoint\\(s\\) of listeners that are gone: ${stale!.id}`));
+      const ids = (await s.webhookEndpoints.list()).data.map((e) => e.id);
+      assert.ok(!ids.includes(stale!.id));
+      assert.ok(ids.includes(other.id)); // not a listener's: kept
+      assert.equal(ids.length, 2);
+      second.child.kill('SIGTERM');
+      assert.equal(await second.exited, 0);
+      assert.deepEqual((await s.webhookEndpoints.list()).data.map((e) => e.id), [other.id]);
+    } finally { second.child.kill('SIGKILL'); }
+  });
+
   test('listen without a server, and with an unknown event type, exits non-zero', async () => {
     const r = await cli(['listen', '--api-key', freshKey(), '--api-base', 'http://127.0.0.1:9', '--forward-to', 'http://127.0.0.1:9/x']);
     assert.equal(r.code, 3);

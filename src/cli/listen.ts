@@ -46,6 +46,33 @@ async function forward(url: string, secret: string, body: string, timeoutMs: num
   }
 }
 
+/** Is something listening at the URL's host and port? (A refused connection means no.) */
+async function answers(url: string): Promise<boolean> {
+  try {
+    await fetch(url, { method: 'GET', signal: AbortSignal.timeout(1000) });
+    return true;
+  } catch (e) {
+    const code = (e as { cause?: { code?: string } }).cause?.code;
+    return code !== 'ECONNREFUSED';
+  }
+}
+
+/**
+ * Endpoints left by a listener that was killed (kill -9 skips the cleanup): this account's
+ * `pinstripe listen` endpoints whose relay port no longer answers are deleted.
+ */
+async function removeStaleListeners(api: ApiClient): Promise<string[]> {
+  const list = (await api.request('GET', '/v1/webhook_endpoints', { limit: 100 })).json?.data ?? [];
+  const removed: string[] = [];
+  for (const we of list) {
+    if (we.metadata?.pinstripe_listen !== 'true') continue;
+    if (await answers(we.url)) continue;
+    await api.request('DELETE', `/v1/webhook_endpoints/${we.id}`, {}, [404]);
+    removed.push(we.id);
+  }
+  return removed;
+}
+
 export async function listen(api: ApiClient, opts: ListenOptions): Promise<void> {
   if (opts.forwardTo) {
     try { new URL(opts.forwardTo); } catch { throw new CliError(`--forward-to must be a URL, got '${opts.forwardTo}'`, 2); }
@@ -96,6 +123,8 @@ export async function listen(api: ApiClient, opts: ListenOptions): Promise<void>
 
   let endpoint: any;
   try {
+    const stale = await removeStaleListeners(api);
+    if (stale.length) out(c.dim(`Removed ${stale.length} endpoint(s) of listeners that are gone: ${stale.join(', ')}`));
     endpoint = (await api.request('POST', '/v1/webhook_endpoints', {
       url: `http://${opts.relayHost ?? '127.0.0.1'}:${port}/`,
       enabled_events: opts.events?.length ? opts.events : ['*'],
