@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Stripe from 'stripe';
-import { freshKey, startTestServer, type TestServer } from './helpers/server.js';
+import { DATABASE_URL, freshKey, startTestServer, type TestServer } from './helpers/server.js';
 import { dropIsolatedDatabase, eventually, isolatedDatabaseUrl, startReceiver } from './helpers/receiver.js';
 
 const BIN = join(process.cwd(), 'bin', 'pinstripe.js');
@@ -249,6 +249,35 @@ describe('pinstripe CLI', () => {
     const bad = await cli(['serve', '--webhook-retry-delays', 'soon']);
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /invalid retry delays/);
+  });
+
+  test('two `pinstripe serve` processes on one PostgreSQL database deliver each event exactly once', { skip: DATABASE_URL ? false : 'needs PostgreSQL (DATABASE_URL): SQLite processes cannot share a store over the network' }, async () => {
+    const db = await isolatedDatabaseUrl('cli_two');
+    const rx = await startReceiver();
+    const ports: number[] = [];
+    for (let i = 0; i < 2; i++) { const p = await startReceiver(); ports.push(p.port); await p.close(); }
+    const env = { DATABASE_URL: db!, PINSTRIPE_WEBHOOK_RETRY_DELAYS: '0.2,0.2' };
+    const procs = ports.map((port) => spawnCli(['serve', '--port', String(port), '--log-level', 'silent'], env));
+    try {
+      await Promise.all(procs.map((p) => p.waitFor(/Pinstripe listening/)));
+      const key = freshKey();
+      const clients = ports.map((port) => new Stripe(key, { host: '127.0.0.1', port, protocol: 'http', maxNetworkRetries: 0 } as any));
+      await clients[0]!.webhookEndpoints.create({ url: rx.url, enabled_events: ['customer.created'] });
+      const N = 40;
+      const created = await Promise.all(Array.from({ length: N }, (_, i) => clients[i % 2]!.customers.create({ name: `p${i}` })));
+      await rx.waitFor(N, 15_000);
+      await new Promise((res) => setTimeout(res, 1500)); // both processes poll at least once more
+      const got = rx.received.map((x) => x.json.data.object.id);
+      assert.equal(got.length, N);
+      assert.deepEqual([...new Set(got)].sort(), created.map((c) => c.id).sort());
+      const events = await clients[1]!.events.list({ limit: 100 });
+      assert.ok(events.data.every((e) => e.pending_webhooks === 0));
+    } finally {
+      for (const p of procs) p.child.kill('SIGTERM');
+      await Promise.all(procs.map((p) => p.exited));
+      await rx.close();
+      await dropIsolatedDatabase(db);
+    }
   });
 
   test('undelivered webhooks survive kill -9 of `pinstripe serve` and go out after the restart', async () => {
