@@ -289,7 +289,9 @@ describe('pinstripe CLI', () => {
     const probe2 = await startReceiver();
     const apiPort = probe2.port;
     await probe2.close();
-    const env = { DATABASE_URL: db ?? '', PINSTRIPE_WEBHOOK_RETRY_DELAYS: '0.3,0.3,0.3,0.3,0.3,0.3' };
+    // A 1 s attempt limit keeps the lease short (2 s + 2 s): a row the killed process held
+    // becomes claimable soon after the restart.
+    const env = { DATABASE_URL: db ?? '', PINSTRIPE_WEBHOOK_RETRY_DELAYS: '0.3,0.3,0.3,0.3,0.3,0.3', PINSTRIPE_WEBHOOK_TIMEOUT_MS: '1000' };
     const args = ['serve', '--port', String(apiPort), '--data', dir, '--log-level', 'silent'];
     const base = `http://127.0.0.1:${apiPort}`;
     const key = freshKey();
@@ -309,7 +311,7 @@ describe('pinstripe CLI', () => {
       try {
         first = spawnCli(args, env);
         await first.waitFor(/Pinstripe listening/);
-        const [got] = await rx.waitFor(1, 10_000);
+        const [got] = await rx.waitFor(1, 15_000);
         assert.equal(got!.json.data.object.id, c.id);
         const shown = await cli(['deliveries', '--api-key', key, '--api-base', base]);
         assert.equal(shown.code, 0);

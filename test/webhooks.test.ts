@@ -347,9 +347,12 @@ describe('webhook delivery', () => {
       assert.equal(ids.length, N);
       assert.equal(new Set(ids).size, N);
       // Both processes took part, and together made exactly one successful attempt per event.
+      // Outcomes commit just after the receiver answers: wait for them.
+      await eventually(async () => one.server.webhooks!.stats.delivered + two.server.webhooks!.stats.delivered >= N, 10_000);
       const a = one.server.webhooks!.stats.delivered;
       const b = two.server.webhooks!.stats.delivered;
       assert.equal(a + b, N);
+      assert.equal(r.received.length, N);
       assert.ok(a > 0 && b > 0, `deliveries per process: ${a}, ${b}`);
       assert.equal((await one.server.services.store.listDeliveries(await authScope(key), { limit: 100 })).filter((d) => d.state === 'delivered').length, N);
     } finally { await one.close(); await two.close(); await r.close(); await dropIsolatedDatabase(db); }

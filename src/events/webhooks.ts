@@ -28,8 +28,11 @@ export { CONTENT_TYPE, USER_AGENT, parseRetryDelays, signatureHeader } from './s
 export const STRIPE_RETRY_DELAYS: readonly number[] = [60, 300, 1800, 3600, 7200, 14400, 28800, 43200, 43200, 43200, 43200];
 const EXCERPT_CHARS = 500;
 const MAX_LOGGED_ATTEMPTS = 50;
-/** Rows claimed ahead, per delivery slot. */
-const PREFETCH = 4;
+/**
+ * Rows claimed per delivery slot: one in flight and one waiting, so a queued row waits at most
+ * one attempt and a lease of two attempt timeouts covers it.
+ */
+const PREFETCH = 2;
 
 export interface WebhookOptions {
   /** Seconds to wait after each failed attempt; when exhausted the delivery fails. */
@@ -123,7 +126,7 @@ export class WebhookWorker {
   }
 
   /** Lease on a claimed row: covers its wait in the local queue plus an attempt, short enough to recover from a crash. */
-  private get leaseMs(): number { return this.timeoutMs * PREFETCH + 5000; }
+  private get leaseMs(): number { return this.timeoutMs * PREFETCH + 2000; }
 
   start(): void {
     onEvent(this.listener);
@@ -204,6 +207,7 @@ export class WebhookWorker {
     const timer = setTimeout(() => { timedOut = true; ctl.abort(); }, this.timeoutMs);
     const onClose = () => ctl.abort();
     this.closing.signal.addEventListener('abort', onClose, { once: true });
+    if (this.closing.signal.aborted) ctl.abort(); // closed while this row was being read
     try {
       const url = new URL(endpoint.data.url);
       const res = await post(url, url.protocol === 'https:' ? this.httpsAgent : this.httpAgent, {
@@ -314,21 +318,35 @@ export class WebhookWorker {
   }
 
   /** Stops claiming, aborts attempts in flight (their rows are given back) and waits for them. */
-  async close(): Promise<void> {
+  async close(graceMs = 5000): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     offEvent(this.listener);
     if (this.poll) clearInterval(this.poll);
     for (const t of this.timers) clearTimeout(t);
     this.closing.abort();
-    await Promise.allSettled([...this.inFlight]);
+    // Bounded: whatever is not settled within the grace period is left to its lease, and
+    // another process (or this one after a restart) delivers it again.
+    const deadline = Date.now() + graceMs;
+    const settle = async (ps: Iterable<Promise<unknown>>) => {
+      const left = deadline - Date.now();
+      if (left <= 0) return;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.allSettled([...ps]), new Promise((r) => { timer = setTimeout(r, left); })]);
+      clearTimeout(timer);
+    };
+    await settle(this.inFlight);
     // A tick may be between claiming and starting deliveries; let it settle.
-    while (this.ticking) await new Promise((r) => setTimeout(r, 5));
+    while (this.ticking && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
     // Claimed rows that never started go back untouched, due at once for the next process.
     for (const row of this.queue.splice(0)) this.background(this.finish(row, 'pending', row.attempts, row.attemptLog, row.nextAttemptMs));
-    await Promise.allSettled([...this.inFlight]);
-    while (this.committing.size) await Promise.allSettled([...this.committing]);
+    await settle(this.inFlight);
+    while (this.committing.size && Date.now() < deadline) await settle(this.committing);
+    if (this.inFlight.size || this.committing.size || this.ticking) {
+      this.logger.warn({ inFlight: this.inFlight.size, committing: this.committing.size }, 'webhook worker closed with work unsettled; leases will expire');
+    }
     this.httpAgent.destroy();
     this.httpsAgent.destroy();
   }
+
 }

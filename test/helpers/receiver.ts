@@ -79,7 +79,7 @@ export async function isolatedDatabaseUrl(name: string): Promise<string | undefi
   const schema = `t_${name}_${process.pid}`.toLowerCase().replace(/[^a-z0-9_]/g, '_');
   const sql = postgres(DATABASE_URL, { onnotice: () => {}, max: 1 });
   try {
-    await sql.unsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE; CREATE SCHEMA ${schema}`);
+    await sql.unsafe(`SET lock_timeout = '10s'; DROP SCHEMA IF EXISTS ${schema} CASCADE; CREATE SCHEMA ${schema}`);
   } finally { await sql.end(); }
   const u = new URL(DATABASE_URL);
   u.searchParams.set('search_path', schema);
@@ -93,5 +93,5 @@ export async function dropIsolatedDatabase(url: string | undefined): Promise<voi
   const schema = u.searchParams.get('search_path')!;
   u.searchParams.delete('search_path');
   const sql = postgres(u.toString(), { onnotice: () => {}, max: 1 });
-  try { await sql.unsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE`); } finally { await sql.end(); }
+  try { await sql.unsafe(`SET lock_timeout = '10s'; DROP SCHEMA IF EXISTS ${schema} CASCADE`); } finally { await sql.end(); }
 }
