@@ -7,14 +7,15 @@
 // so each side gets one core and the reference and Pinstripe get the same one.
 //
 // Scenarios: GET retrieve of a customer; POST create with a fresh Idempotency-Key per request
-// (as stripe-node sends them); GET list limit=10 at 1k and at 100k customers (seeded through
+// (as stripe-node sends them); POST /v1/payment_intents create-and-confirm with a test card
+// (the card network, a charge, a balance transaction, three events per request); GET list limit=10 at 1k and at 100k customers (seeded through
 // the store API in the server child). Then the server's RSS with 100k customers.
 //
 // Flags: --duration <s> (5) --warmup <s> (1) --connections <n> (20) --customers <n> (100000)
 //        --store sqlite|postgres (postgres uses --database-url or DATABASE_URL)
 //        --loader autocannon|wrk (wrk, if installed, costs the loader far less CPU per request)
 //        --profile (an extra profiled pass per scenario; summaries printed, .cpuprofile kept)
-//        --only get,post,list (subset) --no-pin (skip CPU pinning) --out <file.json>
+//        --only get,post,pay,list (subset) --no-pin (skip CPU pinning) --out <file.json>
 import { fork, execFileSync, type ChildProcess } from 'node:child_process';
 import { randomUUID, randomBytes } from 'node:crypto';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -50,7 +51,7 @@ function parseArgs(argv: string[]): Options {
   const o: Options = {
     duration: 5, warmup: 1, connections: 20, customers: 100_000, smallCustomers: 1_000,
     store: 'sqlite', databaseUrl: process.env.DATABASE_URL, profile: false,
-    only: new Set(['get', 'post', 'list']), pin: true, out: join(root, 'bench', 'results', 'latest.json'), loader: 'autocannon',
+    only: new Set(['get', 'post', 'pay', 'list']), pin: true, out: join(root, 'bench', 'results', 'latest.json'), loader: 'autocannon',
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -88,7 +89,7 @@ function parseArgs(argv: string[]): Options {
       case '--no-pin': o.pin = false; break;
       case '--out': o.out = resolve(value()); break;
       case '-h': case '--help':
-        console.log('usage: npm run bench -- [--duration 5] [--warmup 1] [--connections 20] [--customers 100000] [--store sqlite|postgres] [--database-url URL] [--loader autocannon|wrk] [--profile] [--only get,post,list] [--no-pin] [--out file.json]');
+        console.log('usage: npm run bench -- [--duration 5] [--warmup 1] [--connections 20] [--customers 100000] [--store sqlite|postgres] [--database-url URL] [--loader autocannon|wrk] [--profile] [--only get,post,pay,list] [--no-pin] [--out file.json]');
         process.exit(0);
       default: throw new Error(`unknown flag ${a}`);
     }
@@ -289,6 +290,18 @@ async function main(): Promise<void> {
       }, sample, resultsDir));
     }
 
+    // (2b) create-and-confirm a PaymentIntent with a test card, fresh Idempotency-Key per request
+    if (o.only.has('pay')) {
+      const body = 'amount=1000&currency=usd&payment_method=pm_card_visa&payment_method_types[0]=card&confirm=true';
+      const headers = { ...auth(keyRw), ...form };
+      const sample = await request(pinstripe.port, 'POST', '/v1/payment_intents', { ...headers, 'Idempotency-Key': `stripe-node-retry-${randomUUID()}` }, body);
+      if (expectOk('create-and-confirm', sample).status !== 'succeeded') throw new Error('create-and-confirm: the PaymentIntent did not succeed');
+      results.push(await scenario(o, 'pay', 'POST /v1/payment_intents confirm=true (pm_card_visa) + Idempotency-Key', pinstripe, reference, {
+        method: 'POST', path: '/v1/payment_intents', headers, body,
+        perRequestHeaders: () => ({ 'Idempotency-Key': `stripe-node-retry-${randomUUID()}` }),
+      }, sample, resultsDir));
+    }
+
     // (3) list limit=10 at 1k, then at 100k customers (one account that grows)
     if (o.only.has('list')) {
       const template = expectOk('create template customer', await request(pinstripe.port, 'POST', '/v1/customers', { ...auth(keyList), ...form }, 'email=template%40example.com&name=Template&description=bench+template'));
@@ -328,6 +341,8 @@ async function main(): Promise<void> {
     if (get) checks.push({ name: 'GET retrieve throughput', measured: `${get.throughputRatio.toFixed(2)}x reference`, target: '>= 0.50x', value: get.throughputRatio, limit: 0.5, pass: get.throughputRatio >= 0.5 && healthy(get), note: note(get) });
     const post = byName('post');
     if (post) checks.push({ name: 'POST create (durable, idempotent) throughput', measured: `${post.throughputRatio.toFixed(2)}x reference`, target: '>= 0.25x', value: post.throughputRatio, limit: 0.25, pass: post.throughputRatio >= 0.25 && healthy(post), note: note(post) });
+    const pay = byName('pay');
+    if (pay) checks.push({ name: 'PaymentIntent create-and-confirm throughput', measured: `${pay.throughputRatio.toFixed(2)}x reference`, target: '>= 0.15x', value: pay.throughputRatio, limit: 0.15, pass: pay.throughputRatio >= 0.15 && healthy(pay), note: note(pay) });
     const lists = results.filter((r) => r.name.startsWith('list-'));
     if (lists.length === 2) {
       const [a, b] = lists as [ScenarioResult, ScenarioResult];
@@ -345,8 +360,9 @@ async function main(): Promise<void> {
     out.push(table(
       ['scenario', 'reference req/s', 'pinstripe req/s', 'ratio', 'target', 'result'],
       results.map((r) => {
-        const target = r.name === 'get' ? '>= 0.50x' : r.name === 'post' ? '>= 0.25x' : '-';
-        const check = r.name === 'get' || r.name === 'post' ? checks.find((c) => c.name.startsWith(r.name === 'get' ? 'GET' : 'POST')) : undefined;
+        const target = r.name === 'get' ? '>= 0.50x' : r.name === 'post' ? '>= 0.25x' : r.name === 'pay' ? '>= 0.15x' : '-';
+        const check = r.name === 'get' || r.name === 'post' ? checks.find((c) => c.name.startsWith(r.name === 'get' ? 'GET' : 'POST'))
+          : r.name === 'pay' ? checks.find((c) => c.name.startsWith('PaymentIntent')) : undefined;
         return [r.name, fmt(r.reference.rps), fmt(r.pinstripe.rps), `${r.throughputRatio.toFixed(2)}x`, target, check ? (check.pass ? 'PASS' : 'FAIL') : '-'];
       }),
     ));

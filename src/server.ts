@@ -98,10 +98,30 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     async close() {
       if (closed) return;
       closed = true;
+      closeConnectionsAsTheyIdle(app);
       clearInterval(expiry);
       await app.close(); // waits for in-flight requests
       await worker?.close(); // gives back rows it was delivering
       if (!opts.store) await store.close();
     },
   };
+}
+
+/** How long a graceful shutdown waits for in-flight requests before cutting their connections. */
+export const SHUTDOWN_GRACE_MS = 10_000;
+
+/**
+ * During `app.close()`, which waits for in-flight requests: Node closes only the keep-alive
+ * connections idle when closing starts, so the ones that fall idle once their request is
+ * answered are closed as they do; a client that never finishes its request is cut off after
+ * SHUTDOWN_GRACE_MS. Stops when the HTTP server has closed.
+ */
+function closeConnectionsAsTheyIdle(app: App): void {
+  const started = Date.now();
+  const sweep = setInterval(() => {
+    if (Date.now() - started > SHUTDOWN_GRACE_MS) app.server.closeAllConnections();
+    else app.server.closeIdleConnections();
+  }, 25);
+  sweep.unref();
+  app.server.once('close', () => clearInterval(sweep));
 }

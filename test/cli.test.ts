@@ -65,7 +65,8 @@ describe('pinstripe CLI', () => {
     for (const e of ['customer.created', 'product.created', 'price.created', 'payment_intent.succeeded', 'payment_intent.payment_failed', 'charge.refunded', 'charge.dispute.created', 'invoice.paid', 'customer.subscription.created']) {
       assert.match(r.stdout, new RegExp(`^${e.replace(/\./g, '\\.')}\\s`, 'm'));
     }
-    assert.match(r.stdout, /payment_intent\.succeeded .*needs the payments API/);
+    assert.match(r.stdout, /invoice\.paid .*needs the billing API/);
+    assert.doesNotMatch(r.stdout, /payment_intent\.succeeded .*needs/);
   });
 
   test('trigger performs the API calls that cause the event', async () => {
@@ -88,15 +89,27 @@ describe('pinstripe CLI', () => {
     }
   });
 
+  test('payment triggers make their events happen', async () => {
+    const key = freshKey();
+    const s = t.stripe(key);
+    for (const event of ['payment_intent.succeeded', 'payment_intent.payment_failed', 'charge.refunded', 'charge.dispute.created']) {
+      const r = await cli(['trigger', event, ...api(key)]);
+      assert.equal(r.code, 0, `${event}: ${r.stderr}`);
+      const id = new RegExp(`^Trigger succeeded! ${event.replace(/\./g, '\\.')} \\[(evt_\\w+)\\]`).exec(r.stdout)?.[1];
+      assert.ok(id, r.stdout);
+      assert.equal((await s.events.retrieve(id)).type, event);
+    }
+  });
+
   test('trigger of an API the server lacks, unknown events, missing keys, unreachable servers', async () => {
     const key = freshKey();
-    const pi = await cli(['trigger', 'payment_intent.succeeded', ...api(key)]);
-    if (pi.code === 0) {
-      // Once payments exist the trigger simply works.
-      assert.ok((await t.stripe(key).events.list({ type: 'payment_intent.succeeded' })).data.length === 1);
+    const inv = await cli(['trigger', 'invoice.paid', ...api(key)]);
+    if (inv.code === 0) {
+      // Once billing exists the trigger simply works.
+      assert.equal((await t.stripe(key).events.list({ type: 'invoice.paid' })).data.length, 1);
     } else {
-      assert.equal(pi.code, 1);
-      assert.match(pi.stderr, /^Error: payment_intent\.succeeded needs the payments API, which this Pinstripe server does not have yet/);
+      assert.equal(inv.code, 1);
+      assert.match(inv.stderr, /^Error: invoice\.paid needs the billing API, which this Pinstripe server does not have yet/);
     }
     const unknown = await cli(['trigger', 'customer.exploded', ...api(key)]);
     assert.equal(unknown.code, 2);

@@ -73,7 +73,7 @@ describe('customers', () => {
 
   test('invalid values are rejected naming the parameter', async () => {
     await assert.rejects(stripe.customers.create({ tax_exempt: 'sometimes' as any }), (e: any) =>
-      e.statusCode === 400 && e.param === 'tax_exempt' && e.message === 'Invalid tax_exempt: must be one of exempt, none, or reverse');
+      e.statusCode === 400 && e.param === 'tax_exempt' && e.message === 'Invalid tax_exempt: must be one of none, reverse, or exempt');
     await assert.rejects(stripe.customers.create({ balance: 'abc' as any }), (e: any) => e.message === 'Invalid integer: abc' && e.param === 'balance');
     await assert.rejects(stripe.customers.create({ invoice_prefix: 'lower' }), (e: any) => e.param === 'invoice_prefix');
     await assert.rejects(stripe.customers.create({ foo: 'bar' } as any), (e: any) => e.message === 'Received unknown parameter: foo' && e.param === 'foo');

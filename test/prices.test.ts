@@ -92,7 +92,7 @@ describe('prices: create', () => {
     await rejects(a.s.prices.create({ product: a.product, currency: 'usd', unit_amount: 1, recurring: { interval: 'week', trial_period_days: 0 } }),
       { status: 400, message: 'Invalid positive integer', param: 'recurring[trial_period_days]', code: 'parameter_invalid_integer' });
     await rejects(a.s.prices.create({ product: a.product, currency: 'usd', unit_amount: 1, recurring: { interval: 'fortnight' as any } }),
-      { status: 400, message: 'Invalid recurring[interval]: must be one of day, month, week, or year', param: 'recurring[interval]' });
+      { status: 400, message: 'Invalid recurring[interval]: must be one of day, week, month, or year', param: 'recurring[interval]' });
     await rejects(a.s.prices.create({ product: a.product, currency: 'usd', unit_amount: 1, recurring: { interval_count: 2 } as any }),
       { status: 400, message: 'Missing required param: recurring[interval].', param: 'recurring[interval]', code: 'parameter_missing' });
   });
@@ -560,7 +560,7 @@ describe('prices: list and search', () => {
       { status: 400, message: 'You can pass at most 10 lookup_keys.', param: 'lookup_keys' });
     await rejects(a.s.prices.list({ type: 'monthly' as any }), { status: 400, message: 'Invalid type: must be one of one_time or recurring', param: 'type' });
     await rejects(a.s.prices.list({ recurring: { interval: 'fortnight' as any } }),
-      { status: 400, message: 'Invalid recurring[interval]: must be one of day, month, week, or year', param: 'recurring[interval]' });
+      { status: 400, message: 'Invalid recurring[interval]: must be one of day, week, month, or year', param: 'recurring[interval]' });
     await rejects(a.s.prices.list({ colour: 'red' } as any), { status: 400, message: 'Received unknown parameter: colour', param: 'colour', code: 'parameter_unknown' });
   });
 

@@ -366,7 +366,9 @@ describe('products: list and search', () => {
     const s = account();
     const p = await s.products.create({ name: 'x' });
     await rejects(s.products.list({ ids: [p.id], starting_after: p.id }),
-      { status: 400, message: 'You cannot use `ids` together with `starting_after` or `ending_before`.', param: 'ids' });
+      { status: 400, message: 'You may only specify one of these parameters: ids, starting_after.', param: 'ids' });
+    await rejects(s.products.list({ ids: [p.id], ending_before: p.id }),
+      { status: 400, message: 'You may only specify one of these parameters: ids, ending_before.', param: 'ids' });
     await rejects(s.products.list({ shippable: 'maybe' as any }), { status: 400, message: 'Invalid boolean: maybe', param: 'shippable' });
     await rejects(s.products.list({ type: 'digital' as any }), { status: 400, message: 'Invalid type: must be one of good or service', param: 'type' });
   });
@@ -412,7 +414,7 @@ describe('products: modes and accounts', () => {
     const testMode = t.stripe(`sk_test_${suffix}`);
     const live = t.stripe(`sk_live_${suffix}`);
     const p = await testMode.products.create({ name: 'test' });
-    await rejects(live.products.retrieve(p.id), { status: 404, message: `No such product: '${p.id}'`, param: 'id', code: 'resource_missing' });
+    await rejects(live.products.retrieve(p.id), { status: 404, message: `No such product: '${p.id}'; a similar object exists in test mode, but a live mode key was used to make this request.`, param: 'id', code: 'resource_missing' });
     await rejects(account().products.retrieve(p.id), { status: 404, message: `No such product: '${p.id}'`, param: 'id', code: 'resource_missing' });
     const lp = await live.products.create({ name: 'live', id: p.id });
     assert.equal(lp.livemode, true);

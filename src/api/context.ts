@@ -13,6 +13,8 @@ export interface RequestInfo {
   keyKind: KeyKind;
   /** The API key itself, masked, for error messages. */
   maskedKey: string;
+  /** Scheme and host the request reached, for URLs Pinstripe serves itself (3-D Secure pages). */
+  origin?: string;
 }
 
 export interface Services {

@@ -29,11 +29,23 @@ export class StripeError extends Error {
   /** Extra response headers (e.g. Stripe-Should-Retry). */
   readonly headers: Record<string, string>;
 
+  /**
+   * The request's state changes commit even though it answers with this error (a declined
+   * card: the failed Charge, the PaymentIntent's new status and their Events are kept).
+   */
+  commit = false;
+
   constructor(status: number, fields: StripeErrorFields, headers: Record<string, string> = {}) {
     super(fields.message);
     this.status = status;
     this.fields = fields;
     this.headers = headers;
+  }
+
+  /** Marks the error as committing the transaction it ends (see `commit`). */
+  committing(): this {
+    this.commit = true;
+    return this;
   }
 
   /** The JSON body Stripe sends: `{ error: { … } }`, with `doc_url` derived from `code`. */

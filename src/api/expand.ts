@@ -36,6 +36,31 @@ export function parseExpand(paths: readonly string[] | undefined, isList: boolea
   return tree;
 }
 
+/**
+ * Expandable fields an object does not store but computes when expanded (Stripe's includable
+ * lists such as a customer's `subscriptions`), registered per object type by the resource
+ * families (ResourceDef.virtual). They cost nothing unless a request expands them.
+ */
+export type VirtualField = (ctx: ReadContext, obj: Record<string, any>) => Promise<unknown>;
+const VIRTUAL = new Map<string, Readonly<Record<string, VirtualField>>>();
+export function registerVirtualFields(type: string, fields: Readonly<Record<string, VirtualField>>): void {
+  VIRTUAL.set(type, fields);
+}
+
+/**
+ * On lists the first segment after `data.` is checked against the item type up front, so an
+ * empty page answers a bad path as a full one does. Deeper segments are checked on the objects.
+ */
+export function checkListExpand(type: string, paths: readonly string[] | undefined): void {
+  const allowed = expandableFields(type);
+  if (!allowed.length) return;
+  for (const path of paths ?? []) {
+    const parts = path.split('.');
+    if (parts[0] !== 'data' || parts.length < 2 || parts.length > MAX_EXPAND_DEPTH || parts[1] === '') continue;
+    if (!allowed.includes(parts[1]!)) throw invalidRequest(`This property cannot be expanded (${parts[1]}).`);
+  }
+}
+
 const looksLikeId = (v: unknown): v is string => typeof v === 'string' && /^[a-z]+_[A-Za-z0-9_]+$/.test(v);
 
 /**
@@ -47,11 +72,12 @@ export async function applyExpand(ctx: ReadContext, obj: Record<string, any>, tr
     const allowed = type ? expandableFields(type) : undefined;
     const value = obj[field];
     const permitted = allowed && allowed.length ? allowed.includes(field) : !type && (looksLikeId(value) || (value && typeof value === 'object'));
-    if (!permitted || !(field in obj)) {
+    const virtual = type && !(field in obj) ? VIRTUAL.get(type)?.[field] : undefined;
+    if (!permitted || (!(field in obj) && !virtual)) {
       // Stripe names the first segment that cannot be expanded, not the whole path.
       throw invalidRequest(`This property cannot be expanded (${field}).`);
     }
-    obj[field] = await expandValue(ctx, value, sub);
+    obj[field] = await expandValue(ctx, virtual ? await virtual(ctx, obj) : value, sub);
   }
 }
 

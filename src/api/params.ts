@@ -8,6 +8,7 @@
 // `null`, meaning "unset".
 import type { ParamSchema } from '../generated/params.js';
 import { invalidRequest, missingParam, unknownParam, StripeError } from './errors.js';
+import { stripeEnumOrder } from './enum-order.js';
 
 export type Params = Record<string, any>;
 
@@ -80,7 +81,7 @@ function coerce(raw: unknown, schema: ParamSchema, path: string): unknown {
     case 'enum': {
       const values = schema.values ?? [];
       if (typeof raw !== 'string' || !values.includes(raw)) {
-        throw invalidRequest(`Invalid ${path}: must be one of ${oxfordList(values)}`, path);
+        throw invalidRequest(`Invalid ${path}: must be one of ${oxfordList(stripeEnumOrder(path, values))}`, path);
       }
       return raw;
     }

@@ -5,6 +5,7 @@
 import { invalidRequest } from './errors.js';
 import { checkLimit, scanFiltered } from './list.js';
 import { indexableClause, matchesSearch, parseSearchQuery, SearchQueryError, type SearchFields } from './search-query.js';
+import { StoredResult } from './stored-result.js';
 import type { ReadContext } from './context.js';
 import type { Params } from './params.js';
 import type { Cursor } from '../store/store.js';
@@ -52,7 +53,7 @@ export async function searchObjects(ctx: ReadContext, target: SearchTarget, para
   const last = page[page.length - 1];
   const result: Record<string, any> = {
     object: 'search_result',
-    data: page.map((r) => r.data),
+    data: page.map((r) => new StoredResult(r)),
     has_more,
     next_page: has_more && last ? encodePage({ created: last.created, seq: last.seq }) : null,
     url: target.url,

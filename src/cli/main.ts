@@ -3,6 +3,7 @@
 // http://127.0.0.1:12111; key from --api-key or PINSTRIPE_API_KEY / STRIPE_API_KEY).
 // Exit codes: 0 ok, 1 a request or command failed, 2 bad usage, 3 server unreachable.
 import { Command, InvalidArgumentError } from 'commander';
+import { createIdGenerator } from '../api/ids.js';
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline/promises';
 import { DEFAULT_DATA_DIR, DEFAULT_HOST, DEFAULT_PORT } from './defaults.js';
@@ -12,6 +13,15 @@ import { ApiClient, CliError, DEFAULT_API_BASE, resolveBase, resolveKey } from '
 import { listen } from './listen.js';
 import { findTrigger, runTrigger, TRIGGERS } from './trigger.js';
 import { c, clockTime, out, statusText } from './output.js';
+
+/**
+ * The key pair printed under `--seed`: derived from the seed (its own generator, so the id
+ * sequence is unchanged), so reproducible runs print the same keys and reach the same account.
+ */
+export function seededKeys(seed: number): { secret: string; publishable: string } {
+  const suffix = createIdGenerator((seed ^ 0x6b657973) >>> 0).random(24);
+  return { secret: `sk_test_${suffix}`, publishable: `pk_test_${suffix}` };
+}
 
 function integer(value: string): number {
   const n = Number(value);
@@ -73,7 +83,7 @@ export function buildCli(): Command {
         port: o.port, host: o.host, dataDir: o.data, databaseUrl: o.databaseUrl ?? process.env.DATABASE_URL,
         seed: o.seed, logLevel: o.logLevel, webhooks: o.webhooks === false ? false : webhooks,
       });
-      const keys = freshKeys();
+      const keys = o.seed === undefined ? freshKeys() : seededKeys(o.seed);
       const store = server.services.store.kind === 'postgres' ? 'PostgreSQL' : `SQLite in ${o.data}`;
       process.stdout.write(
         `Pinstripe listening on ${server.url} (store: ${store})\n` +

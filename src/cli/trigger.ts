@@ -1,7 +1,7 @@
 // `pinstripe trigger <event>`: performs the API calls that make an event happen, like
-// `stripe trigger`. Each entry is a short script of ordinary API requests. Entries whose API
-// this server does not have yet (payments, billing) are listed as such; their scripts use
-// Stripe's own test payment methods and run as soon as those endpoints answer.
+// `stripe trigger`. Each entry is a short script of ordinary API requests, using Stripe's own
+// test payment methods. Entries whose API this server does not have yet (billing) are listed
+// as such; their scripts run as soon as those endpoints answer.
 import { ApiClient, CliError, type ApiResult } from './client.js';
 
 export interface Trigger {
@@ -85,22 +85,22 @@ export const TRIGGERS: readonly Trigger[] = [
     },
   },
   {
-    event: 'payment_intent.succeeded', does: 'creates and confirms a PaymentIntent with pm_card_visa', needs: 'payments',
+    event: 'payment_intent.succeeded', does: 'creates and confirms a PaymentIntent with pm_card_visa',
     run: async (api) => { await paidIntent(api); },
   },
   {
-    event: 'payment_intent.payment_failed', does: 'confirms a PaymentIntent with pm_card_chargeDeclined (declined)', needs: 'payments',
+    event: 'payment_intent.payment_failed', does: 'confirms a PaymentIntent with pm_card_chargeDeclined (declined)',
     run: async (api) => { await paidIntent(api, 'pm_card_chargeDeclined', [402]); },
   },
   {
-    event: 'charge.refunded', does: 'pays a PaymentIntent, then refunds it', needs: 'payments',
+    event: 'charge.refunded', does: 'pays a PaymentIntent, then refunds it',
     run: async (api) => {
       const pi = await paidIntent(api);
       await post(api, '/v1/refunds', { payment_intent: pi.id, ...tag });
     },
   },
   {
-    event: 'charge.dispute.created', does: 'pays with pm_card_createDispute, which is disputed', needs: 'payments',
+    event: 'charge.dispute.created', does: 'pays with pm_card_createDispute, which is disputed',
     run: async (api) => { await paidIntent(api, 'pm_card_createDispute'); },
   },
   {

@@ -17,9 +17,20 @@ export function allEventTypes(): readonly string[] {
 
 /** Event types Pinstripe emits (README lists these). */
 export const EMITTED_EVENT_TYPES: readonly string[] = [
-  'customer.created', 'customer.updated', 'customer.deleted',
-  'product.created', 'product.updated', 'product.deleted',
-  'price.created', 'price.updated',
+  'charge.captured', 'charge.dispute.closed', 'charge.dispute.created',
+  'charge.dispute.funds_reinstated', 'charge.dispute.funds_withdrawn', 'charge.dispute.updated',
+  'charge.failed', 'charge.pending', 'charge.refund.updated', 'charge.refunded',
+  'charge.succeeded', 'charge.updated', 'customer.created', 'customer.deleted',
+  'customer.source.created', 'customer.source.deleted', 'customer.source.updated',
+  'customer.updated', 'payment_intent.amount_capturable_updated', 'payment_intent.canceled',
+  'payment_intent.created', 'payment_intent.payment_failed', 'payment_intent.processing',
+  'payment_intent.requires_action', 'payment_intent.succeeded', 'payment_method.attached',
+  'payment_method.detached', 'payment_method.updated', 'payout.canceled', 'payout.created',
+  'payout.paid', 'payout.updated', 'price.created', 'price.updated', 'product.created',
+  'product.deleted', 'product.updated', 'radar.early_fraud_warning.created', 'refund.created',
+  'refund.failed', 'refund.updated', 'review.closed', 'review.opened', 'setup_intent.canceled',
+  'setup_intent.created', 'setup_intent.requires_action', 'setup_intent.setup_failed',
+  'setup_intent.succeeded',
 ];
 
 /** Does an endpoint subscribed to `enabled` receive an event of `type`? */

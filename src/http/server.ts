@@ -2,7 +2,7 @@
 // Stripe-Version, Stripe-Account, parameter decoding and validation, idempotency, execution
 // in a store transaction, expansion and rendering — and renders every failure in Stripe's
 // error shape with a Request-Id.
-import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { StripeError, apiError, idempotencyError, invalidRequest } from '../api/errors.js';
@@ -10,12 +10,15 @@ import { applyExpand, parseExpand, type ExpandTree } from '../api/expand.js';
 import { validateParams, type Params } from '../api/params.js';
 import { renderForVersion, toBody } from '../api/render.js';
 import { resolveApiVersion } from '../api/versions.js';
+import { BodyCache, StoredResult, indentBody, plain } from '../api/stored-result.js';
+import type { StoredObject } from '../store/store.js';
 import type { ReadContext, Services, WriteContext } from '../api/context.js';
 import { operationParams } from '../generated/params.js';
 import { INCLUDABLE, allOperations } from '../resources/index.js';
 import type { Obj, Operation } from '../resources/define.js';
 import { authenticate, checkStripeAccount, requireSecretKey, type Auth } from './auth.js';
 import { decodeForm } from './forms.js';
+import { registerThreeDS } from '../web/three-ds.js';
 
 export const BODY_LIMIT = 1024 * 1024;
 const IDEMPOTENCY_LEASE_MS = 60_000;
@@ -30,8 +33,19 @@ function unrecognized(method: string, url: string): StripeError {
   return invalidRequest(`Unrecognized request URL (${method}: ${url.split('?')[0]}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.`, undefined, undefined, 404);
 }
 
-function send(reply: FastifyReply, status: number, body: string, headers: Record<string, string> = {}): FastifyReply {
-  return reply.code(status).headers(headers).type('application/json').send(body);
+/** Headers every response carries, errors and preflights included. */
+function baseHeaders(reply: FastifyReply): FastifyReply {
+  return reply.headers({
+    'Request-Id': String(reply.request.id),
+    'Access-Control-Allow-Origin': '*',
+    'Cache-Control': 'no-cache, no-store',
+  });
+}
+
+function send(reply: FastifyReply, status: number, body: string, headers?: Record<string, string>): FastifyReply {
+  baseHeaders(reply).code(status);
+  if (headers) reply.headers(headers);
+  return reply.type('application/json').send(body);
 }
 
 function sendError(req: FastifyRequest, reply: FastifyReply, err: StripeError): FastifyReply {
@@ -46,12 +60,49 @@ async function prepare(ctx: ReadContext, obj: Obj, tree: ExpandTree): Promise<Ob
   return renderForVersion(obj, ctx.apiVersion);
 }
 
+/** Rendered bodies, per store: row sequence numbers are only unique within one database. */
+const bodyCaches = new WeakMap<object, BodyCache>();
+function bodyCache(ctx: ReadContext): BodyCache {
+  let cache = bodyCaches.get(ctx.services.store);
+  if (!cache) bodyCaches.set(ctx.services.store, (cache = new BodyCache()));
+  return cache;
+}
+/** Stands for the rendered items inside a list envelope while it is serialised. */
+const ITEMS = '\u0000items';
+const ITEMS_JSON = JSON.stringify(ITEMS);
+
+/** A stored object rendered as the request's version shows it, unexpanded: cached by row version. */
+async function renderStored(ctx: ReadContext, s: StoredObject): Promise<string> {
+  const bodies = bodyCache(ctx);
+  const key = bodies.key(ctx.scope.account, s, ctx.apiVersion);
+  let body = bodies.get(key);
+  if (body === undefined) {
+    body = toBody(await prepare(ctx, s.data, {}));
+    bodies.set(key, body);
+  }
+  return body;
+}
+
 async function renderResult(ctx: ReadContext, op: Operation, result: Obj, expand: string[] | undefined): Promise<string> {
   const tree = parseExpand(expand, !!op.returnsList, op.listExtras);
+  const unexpanded = Object.keys(tree).length === 0;
   if (op.returnsList) {
+    const items = result.data as Array<Obj | StoredResult>;
+    if (unexpanded && items.length) {
+      // Serialise the envelope around a marker, then splice in the items' bodies, indented.
+      const rendered: string[] = [];
+      for (const item of items) {
+        rendered.push(item instanceof StoredResult ? await renderStored(ctx, item.stored) : toBody(await prepare(ctx, item, tree)));
+      }
+      const envelope = toBody({ ...result, data: [ITEMS] });
+      return envelope.replace(ITEMS_JSON, indentBody(rendered.join(',\n'), '    '));
+    }
     const data = [];
-    for (const item of result.data as Obj[]) data.push(await prepare(ctx, item, tree));
+    for (const item of items) data.push(await prepare(ctx, plain(item), tree));
     return toBody({ ...result, data });
+  }
+  if (result instanceof StoredResult) {
+    return unexpanded ? renderStored(ctx, result.stored) : toBody(await prepare(ctx, result.stored.data, tree));
   }
   return toBody(await prepare(ctx, result, tree));
 }
@@ -67,9 +118,11 @@ export type App = FastifyInstance<any, any, any, any>;
 
 export function buildApp(opts: AppOptions): App {
   const { services } = opts;
+  const log = opts.logger === false ? null : opts.logger;
   const app = Fastify({
-    ...(opts.logger === false ? { logger: false } : { loggerInstance: opts.logger }),
-    logController: new LogController({ disableRequestLogging: true }), // one line per request, ours
+    // Fastify's own per-request child loggers cost more than the rest of a retrieve; we log one
+    // line per request ourselves, with the Request-Id, only when the level asks for it.
+    logger: false,
     bodyLimit: BODY_LIMIT,
     genReqId: () => services.ids.id('req'),
     requestIdHeader: false,
@@ -85,14 +138,12 @@ export function buildApp(opts: AppOptions): App {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
-  app.addHook('onRequest', async (req, reply) => {
-    reply.header('Request-Id', String(req.id));
-    reply.header('Access-Control-Allow-Origin', '*');
-    reply.header('Cache-Control', 'no-cache, no-store');
-  });
-  app.addHook('onResponse', async (req, reply) => {
-    req.log.info({ reqId: req.id, method: req.method, path: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
-  });
+  if (log?.isLevelEnabled('info')) {
+    app.addHook('onResponse', (req, reply, done) => {
+      log.info({ reqId: req.id, method: req.method, path: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
+      done();
+    });
+  }
 
   app.setErrorHandler((err: unknown, req, reply) => {
     if (err instanceof StripeError) return sendError(req, reply, err);
@@ -103,7 +154,7 @@ export function buildApp(opts: AppOptions): App {
     if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
       return sendError(req, reply, invalidRequest(`Invalid request: ${e.message}`, undefined, undefined, e.statusCode));
     }
-    req.log.error({ err }, 'unexpected error');
+    log?.error({ err, reqId: req.id }, 'unexpected error');
     return sendError(req, reply, apiError('An unknown error occurred'));
   });
 
@@ -113,19 +164,21 @@ export function buildApp(opts: AppOptions): App {
   });
 
   for (const op of allOperations()) {
-    const schema = operationParams(op.method, op.paramsKey?.split(' ')[1] ?? op.path)?.params;
+    let schema = operationParams(op.method, op.paramsKey?.split(' ')[1] ?? op.path)?.params;
     if (!schema) throw new Error(`no parameter table for ${op.method} ${op.path}`);
+    if (op.extraParams) schema = { ...schema, props: { ...schema.props, ...op.extraParams } };
     app.route({
       method: op.method,
       url: routePath(op.path),
       handler: (req, reply) => handle(services, op, schema, req, reply),
     });
   }
+  registerThreeDS(app, services); // the 3-D Secure test page (src/web), not an API route
   return app;
 }
 
 function corsPreflight(reply: FastifyReply): FastifyReply {
-  return reply.code(204).headers({
+  return baseHeaders(reply).code(204).headers({
     'Access-Control-Allow-Methods': 'GET, POST, DELETE, OPTIONS',
     'Access-Control-Allow-Headers': 'Authorization, Content-Type, Idempotency-Key, Stripe-Version, Stripe-Account, X-Stripe-Client-User-Agent, User-Agent',
     'Access-Control-Max-Age': '300',
@@ -172,6 +225,7 @@ async function handle(services: Services, op: Operation, schema: Parameters<type
   const base = {
     scope: auth.scope, services, requestId: String(req.id), idempotencyKey, apiVersion,
     keyKind: auth.kind, maskedKey: auth.maskedKey, now: () => services.clock.now(),
+    origin: `${req.protocol}://${header(req, 'host') ?? req.hostname}`,
   };
 
   if (!op.write) {
@@ -199,14 +253,23 @@ async function handle(services: Services, op: Operation, schema: Parameters<type
     }
   }
   try {
-    const body = await store.transaction(async (tx) => {
+    const outcome = await store.transaction(async (tx) => {
       const ctx: WriteContext = { ...base, db: tx, tx };
-      const result = await op.handler(ctx, params, pathParams);
+      let result: Obj;
+      try {
+        result = await op.handler(ctx, params, pathParams);
+      } catch (err) {
+        // A committing error (a card decline) keeps the state changes and is the response.
+        if (!(err instanceof StripeError && err.commit)) throw err;
+        const text = toBody(err.body(String(req.id)));
+        if (idempotencyKey !== null) await tx.finishIdempotency(auth.scope, idempotencyKey, err.status, text);
+        return { status: err.status, text, headers: err.headers };
+      }
       const text = await renderResult(ctx, op, result, params.expand);
       if (idempotencyKey !== null) await tx.finishIdempotency(auth.scope, idempotencyKey, 200, text);
-      return text;
+      return { status: 200, text, headers: {} };
     });
-    return send(reply, 200, body);
+    return send(reply, outcome.status, outcome.text, outcome.headers);
   } catch (err) {
     if (idempotencyKey !== null) {
       // The endpoint began executing: a Stripe error is the request's result and is replayed;

@@ -2,12 +2,16 @@
 // Create, retrieve (a deleted customer retrieves as {id, object, deleted: true}), update,
 // delete, list (email, created, test_clock), search (email, name, phone, metadata, created).
 import { invalidRequest, noSuchResource } from '../api/errors.js';
+import { customerIncludables } from './customer-includables.js';
 import { applyMetadata } from '../api/metadata.js';
 import { address, shipping } from '../api/shapes.js';
 import { STRIPE_SEARCH_FIELDS } from '../api/search-query.js';
 import type { Params } from '../api/params.js';
 import type { WriteContext } from '../api/context.js';
 import type { Obj, ResourceDef } from './define.js';
+import { attachPaymentMethod, detachAllPaymentMethods, requireAttached, resolvePaymentMethod } from './payment-methods.js';
+import { publicCard, resolveSource } from './tokens.js';
+import { emitEvent } from '../events/events.js';
 
 const INVOICE_PREFIX = /^[A-Z0-9]{3,12}$/;
 
@@ -30,11 +34,8 @@ function invoiceSettings(current: Obj | null, p: Params | null | undefined): Obj
       template: p.rendering_options.template ?? null,
     };
   }
-  if (p.default_payment_method !== undefined) {
-    // PaymentMethods arrive with the payments issue; until then no id can be attached.
-    if (p.default_payment_method !== null) throw noSuchResource('PaymentMethod', p.default_payment_method, 'invoice_settings[default_payment_method]');
-    next.default_payment_method = null;
-  }
+  // Checked against the customer's attached PaymentMethods by paymentMethodParams.
+  if (p.default_payment_method !== undefined) next.default_payment_method = p.default_payment_method;
   return next;
 }
 
@@ -42,6 +43,16 @@ function invoiceSettings(current: Obj | null, p: Params | null | undefined): Obj
 function applyCommon(ctx: WriteContext, c: Obj, p: Params): void {
   for (const key of ['description', 'email', 'name', 'phone'] as const) {
     if (p[key] !== undefined) c[key] = p[key];
+  }
+  // Present only once set (`business_name?: string` in the current shape); "" removes them.
+  // "This may be up to 150 characters" (API reference).
+  for (const key of ['business_name', 'individual_name'] as const) {
+    if (p[key] === undefined) continue;
+    if (p[key] === null) { delete c[key]; continue; }
+    if (p[key].length > 150) {
+      throw invalidRequest(`Invalid string: ${p[key].slice(0, 40)}...; must be at most 150 characters`, key, 'parameter_invalid_string');
+    }
+    c[key] = p[key];
   }
   if (p.address !== undefined) c.address = address(p.address);
   if (p.shipping !== undefined) c.shipping = shipping(p.shipping);
@@ -52,14 +63,32 @@ function applyCommon(ctx: WriteContext, c: Obj, p: Params): void {
   if (p.tax_exempt !== undefined) c.tax_exempt = p.tax_exempt ?? 'none';
   if (p.invoice_settings !== undefined) c.invoice_settings = invoiceSettings(c.invoice_settings, p.invoice_settings);
   c.metadata = applyMetadata(c.metadata, p.metadata);
-  for (const unsupported of ['source', 'payment_method', 'default_source'] as const) {
-    if (p[unsupported] !== undefined && p[unsupported] !== null) {
-      // Sources and PaymentMethods come with the payments issue: none can exist yet.
-      throw noSuchResource(unsupported === 'payment_method' ? 'PaymentMethod' : 'source', p[unsupported], unsupported);
-    }
-  }
   if (p.tax_id_data !== undefined) throw invalidRequest('Pinstripe does not support tax_id_data yet.', 'tax_id_data');
   void ctx;
+}
+
+/** `payment_method` (attached on create) and `invoice_settings[default_payment_method]` (must be attached). */
+async function paymentMethodParams(ctx: WriteContext, c: Obj, p: Params): Promise<void> {
+  if (p.payment_method !== undefined && p.payment_method !== null) {
+    const pm = await resolvePaymentMethod(ctx, p.payment_method, 'payment_method');
+    const attached = await attachPaymentMethod(ctx, pm, c.id);
+    if (p.invoice_settings?.default_payment_method === p.payment_method) c.invoice_settings.default_payment_method = attached.id;
+  }
+  if (p.source !== undefined && p.source !== null) {
+    // A card token saved on the customer (legacy sources); it becomes the default source.
+    const card = await resolveSource(ctx, p.source, c.id, 'source');
+    await emitEvent(ctx, 'customer.source.created', publicCard(card));
+    c.default_source = card.id;
+  }
+  if (p.default_source !== undefined) {
+    if (p.default_source !== null) {
+      const row = await ctx.db.get(ctx.scope, p.default_source);
+      if (!row || row.type !== 'card' || row.deleted || row.data.customer !== c.id) throw noSuchResource('source', p.default_source, 'default_source');
+    }
+    c.default_source = p.default_source;
+  }
+  const dpm = p.invoice_settings?.default_payment_method;
+  if (dpm !== undefined && dpm !== null) await requireAttached(ctx, c.invoice_settings.default_payment_method, c.id, 'invoice_settings[default_payment_method]');
 }
 
 export const customers: ResourceDef = {
@@ -68,6 +97,7 @@ export const customers: ResourceDef = {
   path: '/v1/customers',
   events: { created: 'customer.created', updated: 'customer.updated', deleted: 'customer.deleted' },
   retrieveDeleted: true,
+  virtual: customerIncludables,
   search: STRIPE_SEARCH_FIELDS.customers,
   index: (c) => [
     ...(c.email ? [{ field: 'email', value: c.email }] : []),
@@ -108,15 +138,18 @@ export const customers: ResourceDef = {
       c.test_clock = p.test_clock;
     }
     applyCommon(ctx, c, p);
+    await paymentMethodParams(ctx, c, p);
     return c;
   },
 
   async update(ctx, c, p) {
     applyCommon(ctx, c, p);
+    await paymentMethodParams(ctx, c, p);
     return c;
   },
 
-  async delete() {
-    // Subscriptions, sources and payment methods are detached here once they exist.
+  async delete(ctx, c) {
+    // Subscriptions and sources are detached here once they exist.
+    await detachAllPaymentMethods(ctx, c.id);
   },
 };

@@ -3,12 +3,15 @@
 // behaviour that is truly its own (building the object from create params, applying update
 // params). This module turns that into the standard operations: create, retrieve, update,
 // delete, list and search, all with the same validation, expansion, events and storage.
-import { invalidRequest, noSuchResource } from '../api/errors.js';
+import { invalidRequest, noSuchResource, type StripeError } from '../api/errors.js';
 import { listObjects, type ListRequest } from '../api/list.js';
 import { canonicalize } from '../api/render.js';
+import { StoredResult } from '../api/stored-result.js';
 import { searchIndexField, searchObjects } from '../api/search.js';
 import type { SearchFields } from '../api/search-query.js';
+import { checkListExpand, registerVirtualFields, type VirtualField } from '../api/expand.js';
 import type { Params } from '../api/params.js';
+import type { ParamSchema } from '../generated/params.js';
 import type { ReadContext, WriteContext } from '../api/context.js';
 import { emitEvent, previousAttributes } from '../events/events.js';
 import type { IndexEntry, StoredObject } from '../store/store.js';
@@ -22,6 +25,8 @@ export interface Operation {
   path: string;
   /** Key of the generated parameter table; defaults to `${method} ${path}`. */
   paramsKey?: string;
+  /** Parameters the generated table lacks (what Stripe.js sends, e.g. client_secret on confirm). */
+  extraParams?: Record<string, ParamSchema>;
   /** Runs inside a store transaction (state changes, events, idempotency result). */
   write: boolean;
   /** Publishable keys may call it (what Stripe.js may do). */
@@ -56,6 +61,8 @@ export interface ResourceDef {
   create?(ctx: WriteContext, params: Params, base: Obj): Promise<Obj>;
   /** Runs after the new object is stored (objects it creates, such as a product's default price). */
   afterCreate?(ctx: WriteContext, obj: Obj, params: Params): Promise<void>;
+  /** Expandable fields computed only when expanded (a customer's `subscriptions` list, …). */
+  virtual?: Readonly<Record<string, VirtualField>>;
   /** Fields stored but only returned when expanded (Stripe's "includable" fields). */
   includable?: readonly string[];
   /** Returns the updated object (a modified copy of current). */
@@ -84,9 +91,23 @@ export function indexEntries(def: ResourceDef, data: Obj): IndexEntry[] {
   return entries;
 }
 
+/**
+ * `No such customer: 'cus_x'`, with Stripe's hint when the id exists in the other mode:
+ * `…; a similar object exists in live mode, but a test mode key was used to make this request.`
+ */
+export async function missingObject(ctx: ReadContext, objectName: string, type: string, id: string, param = 'id', status?: number): Promise<StripeError> {
+  const err = noSuchResource(objectName, id, param);
+  const other = await ctx.db.get({ account: ctx.scope.account, livemode: !ctx.scope.livemode }, id);
+  const message = other && other.type === type && !other.deleted
+    ? `${err.message}; a similar object exists in ${ctx.scope.livemode ? 'test' : 'live'} mode, but a ${ctx.scope.livemode ? 'live' : 'test'} mode key was used to make this request.`
+    : err.message;
+  return invalidRequest(message, param, 'resource_missing', status ?? err.status);
+}
+
 export async function loadObject(ctx: ReadContext, def: ResourceDef, id: string, param = 'id', forUpdate = false): Promise<StoredObject> {
   const found = forUpdate && 'tx' in ctx ? await (ctx as WriteContext).tx.getForUpdate(ctx.scope, id) : await ctx.db.get(ctx.scope, id);
-  if (!found || found.type !== def.object || found.deleted) throw noSuchResource(def.object, id, param);
+  if (!found || found.type !== def.object) throw await missingObject(ctx, def.object, def.object, id, param);
+  if (found.deleted) throw noSuchResource(def.object, id, param);
   return found;
 }
 
@@ -141,6 +162,7 @@ export function operationsFor(def: ResourceDef): Operation[] {
   const has = (op: keyof NonNullable<ResourceDef['standard']>, dflt: boolean) => def.standard?.[op] ?? dflt;
   const item = `${def.path}/{id}`;
   const ops: Operation[] = [];
+  if (def.virtual) registerVirtualFields(def.object, def.virtual);
 
   if (has('create', !!def.create)) {
     ops.push({ method: 'POST', path: def.path, write: true, handler: (ctx, params) => createObject(ctx as WriteContext, def, params) });
@@ -148,7 +170,10 @@ export function operationsFor(def: ResourceDef): Operation[] {
   if (has('search', !!def.search)) {
     ops.push({
       method: 'GET', path: `${def.path}/search`, write: false, returnsList: true, listExtras: ['total_count'],
-      handler: (ctx, params) => searchObjects(ctx, { type: def.object, url: `${def.path}/search`, fields: def.search! }, params),
+      handler: (ctx, params) => {
+        checkListExpand(def.object, params.expand);
+        return searchObjects(ctx, { type: def.object, url: `${def.path}/search`, fields: def.search! }, params);
+      },
     });
   }
   if (has('retrieve', true)) {
@@ -156,12 +181,12 @@ export function operationsFor(def: ResourceDef): Operation[] {
       method: 'GET', path: item, write: false,
       handler: async (ctx, _params, p) => {
         const found = await ctx.db.get(ctx.scope, p.id!);
-        if (!found || found.type !== def.object) throw noSuchResource(def.object, p.id!);
+        if (!found || found.type !== def.object) throw await missingObject(ctx, def.object, def.object, p.id!);
         if (found.deleted) {
           if (def.retrieveDeleted) return { id: found.id, object: def.object, deleted: true };
           throw noSuchResource(def.object, p.id!);
         }
-        return found.data;
+        return new StoredResult(found); // rendered as stored: the edge may reuse its bytes
       },
     });
   }
@@ -193,12 +218,13 @@ export function operationsFor(def: ResourceDef): Operation[] {
     ops.push({
       method: 'GET', path: def.path, write: false, returnsList: true,
       handler: async (ctx, params) => {
+        checkListExpand(def.object, params.expand);
         const plan = def.listFilters?.(params) ?? {};
         const { rows, has_more } = await listObjects(ctx, {
           type: def.object, url: def.path, limit: params.limit, starting_after: params.starting_after,
           ending_before: params.ending_before, created: params.created, ...plan,
         });
-        return { object: 'list', data: rows.map((r) => r.data), has_more, url: def.path };
+        return { object: 'list', data: rows.map((r) => new StoredResult(r)), has_more, url: def.path };
       },
     });
   }

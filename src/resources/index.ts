@@ -4,10 +4,20 @@ import { customers } from './customers.js';
 import { events } from './events.js';
 import { prices } from './prices.js';
 import { products } from './products.js';
+import { paymentMethods } from './payment-methods.js';
+import { paymentIntents } from './payment-intents.js';
+import { charges } from './charges.js';
+import { refunds } from './refunds.js';
+import { balanceTransactions } from './balance.js';
+import { setupAttempts, setupIntents } from './setup-intents.js';
+import { cards, tokens } from './tokens.js';
+import { disputes, earlyFraudWarnings } from './disputes.js';
+import { payouts } from './payouts.js';
+import { reviews } from './reviews.js';
 import { webhookEndpoints } from './webhook-endpoints.js';
 import { operationsFor, type Operation, type ResourceDef } from './define.js';
 
-export const RESOURCES: readonly ResourceDef[] = [customers, products, prices, events, webhookEndpoints];
+export const RESOURCES: readonly ResourceDef[] = [customers, products, prices, events, paymentMethods, paymentIntents, charges, refunds, balanceTransactions, setupIntents, setupAttempts, tokens, cards, disputes, earlyFraudWarnings, payouts, reviews, webhookEndpoints];
 
 export function allOperations(): Operation[] {
   return RESOURCES.flatMap(operationsFor);

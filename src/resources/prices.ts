@@ -9,13 +9,14 @@
 // introduced them); the others are Stripe-style sentences of our own.
 import { invalidRequest, missingParam, type StripeError } from '../api/errors.js';
 import { listObjects } from '../api/list.js';
+import { checkListExpand } from '../api/expand.js';
 import { applyMetadata } from '../api/metadata.js';
 import { currency } from '../api/shapes.js';
 import { STRIPE_SEARCH_FIELDS } from '../api/search-query.js';
 import type { Params } from '../api/params.js';
 import type { ReadContext, WriteContext } from '../api/context.js';
 import type { StoredObject } from '../store/store.js';
-import { insertObject, newObjectBase, saveObject, type Obj, type Operation, type ResourceDef } from './define.js';
+import { insertObject, missingObject, newObjectBase, saveObject, type Obj, type Operation, type ResourceDef } from './define.js';
 import { buildProduct, products } from './products.js';
 
 /** Longest billing period: three years, in each interval (docs: "Maximum of three years interval allowed"). */
@@ -342,7 +343,7 @@ async function resolveProduct(ctx: WriteContext, p: Params): Promise<string> {
   if (p.product !== undefined && p.product_data !== undefined) onlyOneOf('product', 'product_data');
   if (p.product !== undefined && p.product !== null) {
     const product = await ctx.db.get(ctx.scope, p.product);
-    if (!product || product.type !== 'product' || product.deleted) throw missingReference('product', p.product, 'product');
+    if (!product || product.type !== 'product' || product.deleted) throw await missingObject(ctx, 'product', 'product', p.product, 'product', 400);
     return product.id;
   }
   if (p.product_data !== undefined && p.product_data !== null) {
@@ -392,7 +393,7 @@ async function updatePrice(ctx: WriteContext, c: Obj, p: Params): Promise<Obj> {
 async function listPrices(ctx: ReadContext, p: Params) {
   if (p.product !== undefined) {
     const product = await ctx.db.get(ctx.scope, p.product);
-    if (!product || product.type !== 'product' || product.deleted) throw missingReference('product', p.product, 'product');
+    if (!product || product.type !== 'product' || product.deleted) throw await missingObject(ctx, 'product', 'product', p.product, 'product', 400);
   }
   const keys: string[] | undefined = p.lookup_keys;
   if (keys && keys.length > MAX_LOOKUP_KEYS_FILTER) {
@@ -425,7 +426,7 @@ async function listPrices(ctx: ReadContext, p: Params) {
 /** The price named in the URL; a 404 naming the `price` path parameter, as Stripe's does. */
 async function loadPrice(ctx: ReadContext, id: string, forUpdate = false): Promise<StoredObject> {
   const found = forUpdate ? await (ctx as WriteContext).tx.getForUpdate(ctx.scope, id) : await ctx.db.get(ctx.scope, id);
-  if (!found || found.type !== 'price' || found.deleted) throw invalidRequest(`No such price: '${id}'`, 'price', 'resource_missing', 404);
+  if (!found || found.type !== 'price' || found.deleted) throw await missingObject(ctx, 'price', 'price', id, 'price', 404);
   return found;
 }
 
@@ -446,7 +447,10 @@ function priceOperations(def: ResourceDef): Operation[] {
         return saveObject(w, def, current, next);
       },
     },
-    { method: 'GET', path: def.path, write: false, returnsList: true, handler: (ctx, params) => listPrices(ctx, params) },
+    {
+      method: 'GET', path: def.path, write: false, returnsList: true,
+      handler: (ctx, params) => { checkListExpand('price', params.expand); return listPrices(ctx, params); },
+    },
   ];
 }
 

@@ -8,7 +8,8 @@ import { STRIPE_SEARCH_FIELDS } from '../api/search-query.js';
 import type { Params } from '../api/params.js';
 import type { WriteContext } from '../api/context.js';
 import type { Obj, ResourceDef } from './define.js';
-import { createDefaultPrice, missingReference, pname, prices } from './prices.js';
+import { createDefaultPrice, pname, prices } from './prices.js';
+import { missingObject } from './define.js';
 
 const MAX_IMAGES = 8;
 const MAX_MARKETING_FEATURES = 15;
@@ -123,8 +124,9 @@ export const products: ResourceDef = {
   listFilters: (p) => {
     const ids: string[] | undefined = p.ids;
     if (ids !== undefined && (p.starting_after !== undefined || p.ending_before !== undefined)) {
-      // Docs: `ids` "Cannot be used with starting_after or ending_before".
-      throw invalidRequest('You cannot use `ids` together with `starting_after` or `ending_before`.', 'ids');
+      // Docs: `ids` "Cannot be used with starting_after or ending_before". Verified wording
+      // (stripe-node#1464): "You may only specify one of these parameters: ids, starting_after."
+      throw invalidRequest(`You may only specify one of these parameters: ids, ${p.starting_after !== undefined ? 'starting_after' : 'ending_before'}.`, 'ids');
     }
     const idSet = ids ? new Set(ids) : undefined;
     const filter = (d: Obj) =>
@@ -156,7 +158,7 @@ export const products: ResourceDef = {
       if (p.default_price === null) c.default_price = null;
       else {
         const price = await ctx.db.get(ctx.scope, p.default_price);
-        if (!price || price.type !== 'price' || price.deleted) throw missingReference('price', p.default_price, 'default_price');
+        if (!price || price.type !== 'price' || price.deleted) throw await missingObject(ctx, 'price', 'price', p.default_price, 'default_price', 400);
         if (price.data.product !== c.id) {
           throw invalidRequest(`The price \`${p.default_price}\` does not belong to this product (\`${c.id}\`); the default price must be one of the product's prices.`, 'default_price');
         }

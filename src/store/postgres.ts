@@ -5,7 +5,7 @@
 // CONFLICT makes the claim atomic across processes.
 import postgres from 'postgres';
 import {
-  ConflictError, MAX_CONFLICT_RETRIES,
+  ConflictError, MAX_CONFLICT_RETRIES, storedFromRow,
   type Delivery, type DeliveryUpdate, type NewDelivery,
   type ClaimResult, type IndexEntry, type NewObject, type ObjectUpdate, type ScanQuery, type Scope, type Store,
   type StoredObject, type Tx,
@@ -93,9 +93,8 @@ async function updateDeliveryOn(sql: Sql, u: DeliveryUpdate): Promise<boolean> {
   return r.count === 1;
 }
 
-const toObject = (r: Row): StoredObject => ({
-  id: r.id, type: r.type, created: Number(r.created), seq: Number(r.seq), version: r.version, deleted: r.deleted, data: JSON.parse(r.data),
-});
+const toObject = (r: Row): StoredObject =>
+  storedFromRow({ id: r.id, type: r.type, created: Number(r.created), seq: Number(r.seq), version: r.version, deleted: r.deleted }, r.data);
 
 function scanParts(scope: Scope, q: Partial<ScanQuery>): { text: string; args: unknown[]; c: string } {
   const args: unknown[] = [scope.account, scope.livemode, q.type];

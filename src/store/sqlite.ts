@@ -9,8 +9,9 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { RowCache } from './read-cache.js';
 import {
-  ConflictError, MAX_CONFLICT_RETRIES,
+  ConflictError, MAX_CONFLICT_RETRIES, storedFromRow,
   type Delivery, type DeliveryUpdate, type NewDelivery,
   type ClaimResult, type Cursor, type IdempotencyRecord, type IndexEntry, type NewObject, type ObjectUpdate,
   type ScanQuery, type Scope, type Store, type StoredObject, type Tx,
@@ -88,9 +89,8 @@ const toDelivery = (r: DeliveryRow): Delivery => ({
   attemptLog: JSON.parse(r.attempt_log),
 });
 
-const toObject = (r: Row): StoredObject => ({
-  id: r.id, type: r.type, created: r.created, seq: r.seq, version: r.version, deleted: r.deleted === 1, data: JSON.parse(r.data),
-});
+const toObject = (r: Row): StoredObject =>
+  storedFromRow({ id: r.id, type: r.type, created: r.created, seq: r.seq, version: r.version, deleted: r.deleted === 1 }, r.data);
 
 /** Builds the WHERE clause shared by scan and count. */
 function scanSql(q: Partial<ScanQuery>, args: unknown[]): { from: string; where: string[] } {
@@ -122,6 +122,15 @@ function scanSql(q: Partial<ScanQuery>, args: unknown[]): { from: string; where:
   return { from, where };
 }
 
+/** Transactions committed together at most (bounds the latency one batch adds). */
+const MAX_BATCH = 64;
+
+interface TxJob {
+  fn: (tx: Tx) => Promise<unknown>;
+  resolve(value: unknown): void;
+  reject(err: unknown): void;
+}
+
 class Mutex {
   private tail: Promise<void> = Promise.resolve();
   lock(): Promise<() => void> {
@@ -138,6 +147,14 @@ export class SqliteStore implements Store {
   private writer: Database.Database;
   private reader: Database.Database;
   private mutex = new Mutex();
+  private queue: TxJob[] = [];
+  /** Recently read rows (see read-cache.ts) and the keys the running batch has written. */
+  private rows = new RowCache();
+  private written: string[] = [];
+  private dataVersion: Database.Statement;
+  private lastDataVersion = -1;
+  private checkedThisTurn = false;
+  private drainScheduled = false;
   private stmtCache = new Map<string, Database.Statement>();
 
   constructor(dir: string, filename = 'pinstripe.sqlite') {
@@ -150,6 +167,17 @@ export class SqliteStore implements Store {
     this.writer.exec(SCHEMA);
     this.reader = new Database(file, { readonly: true });
     this.reader.pragma('busy_timeout = 5000');
+    this.dataVersion = this.writer.prepare('PRAGMA data_version').pluck();
+    for (const db of [this.writer, this.reader]) {
+      // Reads through a memory map instead of read() calls, and a larger page cache.
+      db.pragma('mmap_size = 268435456');
+      db.pragma('cache_size = -32000');
+    }
+  }
+
+  /** Transaction control through cached prepared statements (exec would re-parse the SQL each time). */
+  private control(sql: 'BEGIN IMMEDIATE' | 'COMMIT' | 'ROLLBACK' | 'SAVEPOINT job' | 'RELEASE job' | 'ROLLBACK TO job'): void {
+    this.stmt(this.writer, sql).run();
   }
 
   private stmt(db: Database.Database, sql: string): Database.Statement {
@@ -187,7 +215,40 @@ export class SqliteStore implements Store {
     return (this.stmt(db, `SELECT count(*) AS n FROM ${from} WHERE ${where.join(' AND ')}`).get(...args) as { n: number }).n;
   }
 
-  async get(scope: Scope, id: string) { return this.getOn(this.reader, scope, id); }
+  async get(scope: Scope, id: string) {
+    this.noticeOtherWriters();
+    const key = RowCache.key(scope, id);
+    const hit = this.rows.get(key);
+    if (hit) return hit;
+    const row = this.stmt(this.reader, 'SELECT seq, id, type, created, version, deleted, data FROM objects WHERE account = ? AND livemode = ? AND id = ?')
+      .get(scope.account, scope.livemode ? 1 : 0, id) as Row | undefined;
+    if (!row) return null;
+    const fields = { id: row.id, type: row.type, created: row.created, seq: row.seq, version: row.version, deleted: row.deleted === 1 };
+    this.rows.set(key, fields, row.data);
+    return storedFromRow(fields, row.data);
+  }
+
+  /**
+   * Another process sharing the data directory may commit at any time. The writer
+   * connection's data_version changes exactly when some other connection committed (our own
+   * reader never writes), so one look per event-loop turn tells whether cached rows may be stale.
+   */
+  private noticeOtherWriters(): void {
+    if (this.checkedThisTurn) return;
+    this.checkedThisTurn = true;
+    setImmediate(() => { this.checkedThisTurn = false; });
+    const version = this.dataVersion.get() as number;
+    if (version !== this.lastDataVersion) {
+      this.lastDataVersion = version;
+      this.rows.clear();
+    }
+  }
+
+  /** Drops cached rows the batch wrote, once it has committed or rolled back. */
+  private forgetWritten(): void {
+    for (const key of this.written) this.rows.delete(key);
+    this.written.length = 0;
+  }
   async scan(scope: Scope, q: ScanQuery) { return this.scanOn(this.reader, scope, q); }
   async count(scope: Scope, q: Omit<ScanQuery, 'limit' | 'direction' | 'after'>) { return this.countOn(this.reader, scope, q); }
 
@@ -204,6 +265,7 @@ export class SqliteStore implements Store {
       scan: async (scope, q) => this.scanOn(w, scope, q),
       count: async (scope, q) => this.countOn(w, scope, q),
       insert: async (scope, obj: NewObject) => {
+        this.written.push(RowCache.key(scope, obj.id));
         const data = JSON.stringify(obj.data);
         const info = this.stmt(w, 'INSERT INTO objects (account, livemode, id, type, created, version, deleted, data) VALUES (?, ?, ?, ?, ?, 1, 0, ?)')
           .run(scope.account, scope.livemode ? 1 : 0, obj.id, obj.type, obj.created, data);
@@ -212,6 +274,7 @@ export class SqliteStore implements Store {
         return { id: obj.id, type: obj.type, created: obj.created, seq, version: 1, deleted: false, data: obj.data };
       },
       update: async (scope, u: ObjectUpdate) => {
+        this.written.push(RowCache.key(scope, u.id));
         const row = this.stmt(w, 'UPDATE objects SET data = ?, version = version + 1, deleted = ? WHERE account = ? AND livemode = ? AND id = ? AND version = ? RETURNING seq, id, type, created, version, deleted')
           .get(JSON.stringify(u.data), u.deleted ? 1 : 0, scope.account, scope.livemode ? 1 : 0, u.id, u.version) as Omit<Row, 'data'> | undefined;
         if (!row) throw new ConflictError(u.id);
@@ -236,24 +299,19 @@ export class SqliteStore implements Store {
       .run(u.state, u.attempts, u.nextAttemptMs, first, last, JSON.stringify(u.attemptLog), u.id, u.leaseUntilMs).changes === 1;
   }
 
+  /** Select-then-lease in one job of a write batch: atomic here, and against other processes (BEGIN IMMEDIATE). */
   async claimDeliveries(nowMs: number, leaseUntilMs: number, limit: number): Promise<Delivery[]> {
-    const release = await this.mutex.lock();
-    try {
-      // The writer mutex makes select-then-lease atomic within this process; SQLite's single
-      // writer (BEGIN IMMEDIATE) does the same against another process on the same file.
-      return this.writer.transaction(() => {
-        const rows = this.stmt(this.writer, "SELECT * FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_ms <= ? AND lease_until_ms <= ? ORDER BY next_attempt_ms LIMIT ?")
-          .all(nowMs, nowMs, limit) as DeliveryRow[];
-        const lease = this.stmt(this.writer, 'UPDATE webhook_deliveries SET lease_until_ms = ? WHERE id = ?');
-        for (const r of rows) { lease.run(leaseUntilMs, r.id); r.lease_until_ms = leaseUntilMs; }
-        return rows.map(toDelivery);
-      }).immediate();
-    } finally { release(); }
+    return this.transaction(async () => {
+      const rows = this.stmt(this.writer, "SELECT * FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_ms <= ? AND lease_until_ms <= ? ORDER BY next_attempt_ms LIMIT ?")
+        .all(nowMs, nowMs, limit) as DeliveryRow[];
+      const lease = this.stmt(this.writer, 'UPDATE webhook_deliveries SET lease_until_ms = ? WHERE id = ?');
+      for (const r of rows) { lease.run(leaseUntilMs, r.id); r.lease_until_ms = leaseUntilMs; }
+      return rows.map(toDelivery);
+    });
   }
 
   async expireDeliveries(beforeMs: number): Promise<number> {
-    const release = await this.mutex.lock();
-    try { return this.stmt(this.writer, "DELETE FROM webhook_deliveries WHERE state != 'pending' AND created_ms < ?").run(beforeMs).changes; } finally { release(); }
+    return this.transaction(async () => this.stmt(this.writer, "DELETE FROM webhook_deliveries WHERE state != 'pending' AND created_ms < ?").run(beforeMs).changes);
   }
 
   async listDeliveries(scope: Scope, q: { eventId?: string; endpointId?: string; limit: number }): Promise<Delivery[]> {
@@ -273,26 +331,67 @@ export class SqliteStore implements Store {
     return row.since ?? null;
   }
 
+  /**
+   * Group commit. Transactions queue up and run one after another on the writer connection,
+   * each inside its own SAVEPOINT of one shared outer transaction that commits once for the
+   * whole batch: a failing transaction rolls back to its savepoint alone, and no caller hears
+   * back (so no response is sent) before the batch's COMMIT. The queue drains on setImmediate,
+   * after the event loop has read every request that is ready, so concurrent requests share
+   * one WAL commit instead of paying one each.
+   */
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ fn, resolve, reject } as TxJob);
+      if (!this.drainScheduled) {
+        this.drainScheduled = true;
+        setImmediate(() => void this.drain());
+      }
+    });
+  }
 
-  async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+  private async drain(): Promise<void> {
     const release = await this.mutex.lock();
+    this.drainScheduled = false;
     try {
-      for (let attempt = 0; ; attempt++) {
-        const hooks: Array<() => void> = [];
-        this.writer.exec('BEGIN IMMEDIATE');
+      while (this.queue.length) {
+        const batch = this.queue.splice(0, MAX_BATCH);
+        const outcomes: Array<() => void> = [];
+        this.control('BEGIN IMMEDIATE');
+        for (const job of batch) outcomes.push(await this.runJob(job));
         try {
-          const result = await fn(this.makeTx(hooks));
-          this.writer.exec('COMMIT');
-          for (const h of hooks) h();
-          return result;
-        } catch (e) {
-          if (this.writer.inTransaction) this.writer.exec('ROLLBACK');
-          if (e instanceof ConflictError && attempt < MAX_CONFLICT_RETRIES) continue;
-          throw e;
+          this.control('COMMIT');
+        } catch (err) {
+          if (this.writer.inTransaction) this.control('ROLLBACK');
+          this.forgetWritten();
+          for (const job of batch) job.reject(err);
+          continue;
         }
+        this.forgetWritten();
+        for (const settle of outcomes) settle();
       }
     } finally {
       release();
+    }
+  }
+
+  /** Runs one job inside a savepoint; returns how to settle it once the batch commits. */
+  private async runJob(job: TxJob): Promise<() => void> {
+    for (let attempt = 0; ; attempt++) {
+      const hooks: Array<() => void> = [];
+      this.control('SAVEPOINT job');
+      try {
+        const result = await job.fn(this.makeTx(hooks));
+        this.control('RELEASE job');
+        return () => {
+          for (const h of hooks) h();
+          job.resolve(result);
+        };
+      } catch (e) {
+        this.control('ROLLBACK TO job');
+        this.control('RELEASE job');
+        if (e instanceof ConflictError && attempt < MAX_CONFLICT_RETRIES) continue;
+        return () => job.reject(e);
+      }
     }
   }
 
@@ -301,9 +400,9 @@ export class SqliteStore implements Store {
       .run(status, body, scope.account, scope.livemode ? 1 : 0, key);
   }
 
+  /** Claims are rows, so several processes sharing one data directory see each other's. */
   async claimIdempotency(scope: Scope, key: string, requestHash: string, nowMs: number, leaseMs: number): Promise<ClaimResult> {
-    const release = await this.mutex.lock();
-    try {
+    return this.transaction(async () => {
       const lm = scope.livemode ? 1 : 0;
       const row = this.stmt(this.writer, 'SELECT request_hash, state, status, body, created_ms, locked_until_ms FROM idempotency WHERE account = ? AND livemode = ? AND key = ?')
         .get(scope.account, lm, key) as { request_hash: string; state: 'pending' | 'done'; status: number | null; body: string | null; created_ms: number; locked_until_ms: number } | undefined;
@@ -316,26 +415,21 @@ export class SqliteStore implements Store {
       this.stmt(this.writer, "INSERT INTO idempotency (account, livemode, key, request_hash, state, created_ms, locked_until_ms) VALUES (?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT (account, livemode, key) DO UPDATE SET request_hash = excluded.request_hash, state = 'pending', status = NULL, body = NULL, created_ms = excluded.created_ms, locked_until_ms = excluded.locked_until_ms")
         .run(scope.account, lm, key, requestHash, nowMs, nowMs + leaseMs);
       return { kind: 'claimed' };
-    } finally {
-      release();
-    }
+    });
   }
 
   async finishIdempotency(scope: Scope, key: string, status: number, body: string): Promise<void> {
-    const release = await this.mutex.lock();
-    try { this.finishSync(scope, key, status, body); } finally { release(); }
+    await this.transaction(async (tx) => tx.finishIdempotency(scope, key, status, body));
   }
 
   async releaseIdempotency(scope: Scope, key: string): Promise<void> {
-    const release = await this.mutex.lock();
-    try {
+    await this.transaction(async () => {
       this.stmt(this.writer, "DELETE FROM idempotency WHERE account = ? AND livemode = ? AND key = ? AND state = 'pending'").run(scope.account, scope.livemode ? 1 : 0, key);
-    } finally { release(); }
+    });
   }
 
   async expireIdempotency(beforeMs: number): Promise<number> {
-    const release = await this.mutex.lock();
-    try { return this.stmt(this.writer, 'DELETE FROM idempotency WHERE created_ms < ?').run(beforeMs).changes; } finally { release(); }
+    return this.transaction(async () => this.stmt(this.writer, 'DELETE FROM idempotency WHERE created_ms < ?').run(beforeMs).changes);
   }
 
   async reset(account?: string): Promise<void> {
@@ -348,6 +442,7 @@ export class SqliteStore implements Store {
         run('DELETE FROM idempotency');
         run('DELETE FROM webhook_deliveries');
       })();
+      this.rows.clear();
     } finally { release(); }
   }
 

@@ -20,6 +20,19 @@ export interface StoredObject {
   data: Record<string, any>;
 }
 
+/**
+ * A stored object read from the store, its JSON parsed on first access to `data`: a retrieve
+ * or list whose rendered body is cached never pays for the parse.
+ */
+export function storedFromRow(row: { id: string; type: string; created: number; seq: number; version: number; deleted: boolean }, text: string): StoredObject {
+  let parsed: Record<string, any> | undefined;
+  return {
+    ...row,
+    get data() { return (parsed ??= JSON.parse(text) as Record<string, any>); },
+    set data(value) { parsed = value; },
+  };
+}
+
 /** A secondary index entry: lists and searches may look objects up by (field, value). */
 export interface IndexEntry {
   field: string;

@@ -1,0 +1,79 @@
+// Bank debits of the simulated network: Stripe's test bank accounts for `us_bank_account`
+// (ACH, https://docs.stripe.com/payments/ach-direct-debit/accept-a-payment#test-account-numbers)
+// and `sepa_debit` (https://docs.stripe.com/testing#sepa-direct-debit). Debits are
+// asynchronous: the PaymentIntent is `processing` until the clock passes BANK_SETTLE_SECONDS,
+// then succeeds or fails with the account's failure code. Account numbers are not stored.
+import { createHash } from 'node:crypto';
+
+export const BANK_SETTLE_SECONDS = 10;
+
+export type BankType = 'us_bank_account' | 'sepa_debit';
+
+export interface BankFailure { code: string; message: string }
+
+const ACH_FAILURES: Record<string, BankFailure> = {
+  '000111111113': { code: 'account_closed', message: "The customer's bank account has been closed." },
+  '000111111116': { code: 'no_account', message: "The customer's bank account could not be located." },
+  '000222222227': { code: 'insufficient_funds', message: "The customer's account has insufficient funds to cover this payment." },
+  '000333333335': { code: 'debit_not_authorized', message: 'The customer has notified their bank that this payment was unauthorized.' },
+  '000444444440': { code: 'invalid_currency', message: 'The bank was unable to process this payment because of its currency.' },
+};
+
+const SEPA_FAILURES: Record<string, BankFailure> = {
+  DE62370400440532013001: { code: 'insufficient_funds', message: "The customer's account has insufficient funds to cover this payment." },
+  AT861904300235473202: { code: 'insufficient_funds', message: "The customer's account has insufficient funds to cover this payment." },
+  FR8420041010050500013M02607: { code: 'insufficient_funds', message: "The customer's account has insufficient funds to cover this payment." },
+};
+
+export interface BankAccount {
+  type: BankType;
+  /** Stored in place of the account number: the outcome key. */
+  key: string;
+  last4: string;
+  details: Record<string, unknown>;
+}
+
+const fp = (account: string, value: string) => {
+  const d = createHash('sha256').update(`pinstripe-bank:${account}:${value}`).digest();
+  const A = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+  let s = '';
+  for (let i = 0; i < 16; i++) s += A[d[i]! % 62];
+  return s;
+};
+
+export function usBankAccount(account: string, p: { account_number: string; routing_number: string; account_holder_type?: string; account_type?: string }): BankAccount | { error: string; param: string } {
+  if (!/^\d{9}$/.test(p.routing_number)) return { error: 'Routing number must have 9 digits', param: 'us_bank_account[routing_number]' };
+  if (!/^\d{4,17}$/.test(p.account_number)) return { error: 'Invalid account number', param: 'us_bank_account[account_number]' };
+  return {
+    type: 'us_bank_account', key: ACH_FAILURES[p.account_number] ? `ach:${p.account_number}` : 'ach:ok', last4: p.account_number.slice(-4),
+    details: {
+      account_holder_type: p.account_holder_type ?? 'individual', account_type: p.account_type ?? 'checking', bank_name: 'STRIPE TEST BANK',
+      financial_connections_account: null, fingerprint: fp(account, `${p.routing_number}:${p.account_number}`), last4: p.account_number.slice(-4),
+      networks: { preferred: 'ach', supported: ['ach'] }, routing_number: p.routing_number, status_details: null,
+    },
+  };
+}
+
+export function sepaAccount(account: string, ibanRaw: string): BankAccount | { error: string; param: string } {
+  const iban = ibanRaw.replace(/\s/g, '').toUpperCase();
+  if (!/^[A-Z]{2}\d{2}[A-Z0-9]{10,30}$/.test(iban)) return { error: 'Invalid IBAN', param: 'sepa_debit[iban]' };
+  return {
+    type: 'sepa_debit', key: SEPA_FAILURES[iban] ? `sepa:${iban}` : 'sepa:ok', last4: iban.slice(-4),
+    details: {
+      bank_code: iban.slice(4, 12), branch_code: '', country: iban.slice(0, 2), fingerprint: fp(account, iban),
+      generated_from: { charge: null, setup_attempt: null }, last4: iban.slice(-4),
+    },
+  };
+}
+
+/** The outcome of a debit from an account key. */
+export function bankOutcome(key: string): BankFailure | null {
+  const [kind, value] = key.split(':') as [string, string];
+  if (value === 'ok') return null;
+  return (kind === 'ach' ? ACH_FAILURES : SEPA_FAILURES)[value] ?? null;
+}
+
+/** Stripe's pricing for bank debits: 0.8% capped at $5.00 (ACH), 0.8% capped at €5.00 (SEPA: flat €0.35 in some plans). */
+export function bankFee(amount: number): number {
+  return Math.min(Math.round(amount * 0.008), 500);
+}

@@ -1,0 +1,4 @@
+// engine/payments: the simulated card network (network.ts, cards.ts) and amount rules (money.ts).
+export * from './network.js';
+export * from './money.js';
+export * from './banks.js';

@@ -1,0 +1,169 @@
+// Disputes — https://docs.stripe.com/api/disputes — opened by the dispute test cards right
+// after their charge succeeds (https://docs.stripe.com/testing#disputes): fraudulent,
+// product_not_received and inquiry; Early Fraud Warnings for pm_card_createEarlyFraudWarning.
+// Evidence update, submit (the documented test values `winning_evidence` / `losing_evidence`
+// in uncategorized_text decide the outcome), close (accept → lost). Funds: a dispute withdraws
+// the amount plus Stripe's $15.00 fee (charge.dispute.funds_withdrawn); a won dispute
+// reinstates the amount (charge.dispute.funds_reinstated).
+import { invalidRequest, noSuchResource } from '../api/errors.js';
+import { applyMetadata } from '../api/metadata.js';
+import { canonicalize } from '../api/render.js';
+import type { Params } from '../api/params.js';
+import type { WriteContext } from '../api/context.js';
+import { emitEvent } from '../events/events.js';
+import { recordBalanceTransaction } from '../engine/ledger.js';
+import { loadCardRef } from '../engine/payments/index.js';
+import type { StoredObject } from '../store/store.js';
+import { charges, eventCharge } from './charges.js';
+import { indexEntries, insertObject, newObjectBase, type Obj, type ResourceDef } from './define.js';
+
+export const DISPUTE_FEE = 1500;
+const EVIDENCE_FIELDS = [
+  'access_activity_log', 'billing_address', 'cancellation_policy', 'cancellation_policy_disclosure', 'cancellation_rebuttal',
+  'customer_communication', 'customer_email_address', 'customer_name', 'customer_purchase_ip', 'customer_signature',
+  'duplicate_charge_documentation', 'duplicate_charge_explanation', 'duplicate_charge_id', 'product_description', 'receipt',
+  'refund_policy', 'refund_policy_disclosure', 'refund_refusal_explanation', 'service_date', 'service_documentation',
+  'shipping_address', 'shipping_carrier', 'shipping_date', 'shipping_documentation', 'shipping_tracking_number',
+  'uncategorized_file', 'uncategorized_text',
+];
+const CLOSED = ['won', 'lost', 'warning_closed'];
+
+async function write(ctx: WriteContext, def: ResourceDef, row: StoredObject, next: Obj): Promise<Obj> {
+  const data = canonicalize(next);
+  await ctx.tx.update(ctx.scope, { id: row.id, version: row.version, data, index: indexEntries(def, data) });
+  return data;
+}
+
+/** Called after a charge is captured: the dispute and fraud-warning cards act here. */
+export async function afterCapture(ctx: WriteContext, chargeId: string): Promise<void> {
+  const chRow = await ctx.tx.getForUpdate(ctx.scope, chargeId);
+  if (!chRow || !chRow.data.payment_method) return;
+  const found = await loadCardRef(ctx, chRow.data.payment_method);
+  const kind = found?.card.behaviour.dispute;
+  if (!kind) return;
+  const ch = chRow.data;
+  if (kind === 'early_fraud_warning') {
+    const efw: Obj = {
+      id: ctx.services.ids.id('issfr'), object: 'radar.early_fraud_warning', actionable: true, charge: ch.id, created: ctx.now(),
+      fraud_type: 'made_with_stolen_card', livemode: ctx.scope.livemode, payment_intent: ch.payment_intent,
+    };
+    await insertObject(ctx, earlyFraudWarnings, efw);
+    await emitEvent(ctx, 'radar.early_fraud_warning.created', canonicalize(efw));
+    return;
+  }
+  const inquiry = kind === 'inquiry';
+  const base = newObjectBase(ctx, disputes);
+  const amount = ch.amount_captured;
+  const dispute: Obj = {
+    ...base,
+    amount,
+    balance_transactions: [],
+    charge: ch.id,
+    currency: ch.currency,
+    enhanced_eligibility_types: [],
+    evidence: { ...Object.fromEntries(EVIDENCE_FIELDS.map((f) => [f, null])), enhanced_evidence: {} },
+    evidence_details: { due_by: ctx.now() + 7 * 86400, enhanced_eligibility: {}, has_evidence: false, past_due: false, submission_count: 0 },
+    is_charge_refundable: inquiry,
+    metadata: {},
+    payment_intent: ch.payment_intent,
+    payment_method_details: { card: { brand: ch.payment_method_details.card.brand, case_type: inquiry ? 'inquiry' : 'chargeback', network_reason_code: kind === 'fraudulent' ? '10.4' : kind === 'product_not_received' ? '13.1' : '10.4' }, type: 'card' },
+    reason: kind === 'product_not_received' ? 'product_not_received' : kind === 'inquiry' ? 'general' : 'fraudulent',
+    status: inquiry ? 'warning_needs_response' : 'needs_response',
+  };
+  if (!inquiry) {
+    const txn = await recordBalanceTransaction(ctx, {
+      amount: -amount, currency: ch.currency, type: 'adjustment', reporting_category: 'dispute', source: base.id,
+      description: `Chargeback withdrawal for ${ch.id}`, fee: DISPUTE_FEE, feeDescription: 'Dispute fee', immediate: true,
+    });
+    dispute.balance_transactions = [txn];
+  }
+  const stored = await insertObject(ctx, disputes, dispute);
+  await emitEvent(ctx, 'charge.dispute.created', stored);
+  if (!inquiry) await emitEvent(ctx, 'charge.dispute.funds_withdrawn', stored);
+  const updatedCharge = await write(ctx, charges, chRow, { ...ch, disputed: true });
+  await emitEvent(ctx, 'charge.updated', eventCharge(updatedCharge), { disputed: false });
+}
+
+async function load(ctx: WriteContext, id: string): Promise<StoredObject> {
+  const row = await ctx.tx.getForUpdate(ctx.scope, id);
+  if (!row || row.type !== 'dispute') throw noSuchResource('dispute', id);
+  return row;
+}
+
+async function close(ctx: WriteContext, row: StoredObject, next: Obj, won: boolean): Promise<Obj> {
+  const inquiry = next.payment_method_details.card.case_type === 'inquiry';
+  next.status = inquiry ? 'warning_closed' : won ? 'won' : 'lost';
+  next.is_charge_refundable = false;
+  if (won && !inquiry) {
+    const txn = await recordBalanceTransaction(ctx, {
+      amount: next.amount, currency: next.currency, type: 'adjustment', reporting_category: 'dispute_reversal', source: next.id,
+      description: `Chargeback reversal for ${next.charge}`, immediate: true,
+    });
+    next.balance_transactions = [...next.balance_transactions, txn];
+  }
+  const saved = await write(ctx, disputes, row, next);
+  await emitEvent(ctx, 'charge.dispute.closed', saved);
+  if (won && !inquiry) await emitEvent(ctx, 'charge.dispute.funds_reinstated', saved);
+  return saved;
+}
+
+async function update(ctx: WriteContext, id: string, p: Params): Promise<Obj> {
+  const row = await load(ctx, id);
+  const d = structuredClone(row.data);
+  if (CLOSED.includes(d.status) || d.status === 'under_review' || d.status === 'warning_under_review') {
+    throw invalidRequest(`This dispute is already closed or under review (status: ${d.status}); evidence can no longer be updated.`);
+  }
+  if (p.evidence) {
+    for (const [k, v] of Object.entries(p.evidence)) {
+      if (k === 'enhanced_evidence' || k === 'appeal') continue;
+      d.evidence[k] = v;
+    }
+    d.evidence_details.has_evidence = EVIDENCE_FIELDS.some((f) => d.evidence[f] !== null);
+  }
+  d.metadata = applyMetadata(d.metadata, p.metadata);
+  const submit = p.submit !== false;
+  if (!submit) {
+    const saved = await write(ctx, disputes, row, d);
+    const { previousAttributes } = await import('../events/events.js');
+    const prev = previousAttributes(row.data, saved);
+    if (prev) await emitEvent(ctx, 'charge.dispute.updated', saved, prev);
+    return saved;
+  }
+  d.evidence_details.submission_count += 1;
+  const text = String(d.evidence.uncategorized_text ?? '');
+  if (text.includes('winning_evidence')) return close(ctx, row, d, true);
+  if (text.includes('losing_evidence')) return close(ctx, row, d, false);
+  d.status = d.payment_method_details.card.case_type === 'inquiry' ? 'warning_under_review' : 'under_review';
+  const saved = await write(ctx, disputes, row, d);
+  await emitEvent(ctx, 'charge.dispute.updated', saved, { status: row.data.status });
+  return saved;
+}
+
+export const disputes: ResourceDef = {
+  object: 'dispute',
+  prefix: 'du',
+  path: '/v1/disputes',
+  index: (d) => [{ field: 'charge', value: d.charge }, ...(d.payment_intent ? [{ field: 'payment_intent', value: d.payment_intent }] : [])],
+  listFilters: (p) => (p.charge !== undefined ? { index: { field: 'charge', value: p.charge } } : p.payment_intent !== undefined ? { index: { field: 'payment_intent', value: p.payment_intent } } : {}),
+  standard: { update: false },
+  operations: () => [
+    { method: 'POST', path: '/v1/disputes/{id}', write: true, handler: (ctx, p, path) => update(ctx as WriteContext, path.id!, p) },
+    {
+      method: 'POST', path: '/v1/disputes/{id}/close', write: true,
+      handler: async (c, _p, path) => {
+        const ctx = c as WriteContext;
+        const row = await load(ctx, path.id!);
+        if (CLOSED.includes(row.data.status)) throw invalidRequest(`This dispute is already closed (status: ${row.data.status}).`);
+        return close(ctx, row, structuredClone(row.data), false);
+      },
+    },
+  ],
+};
+
+export const earlyFraudWarnings: ResourceDef = {
+  object: 'radar.early_fraud_warning',
+  prefix: 'issfr',
+  path: '/v1/radar/early_fraud_warnings',
+  index: (w) => [{ field: 'charge', value: w.charge }],
+  listFilters: (p) => (p.charge !== undefined ? { index: { field: 'charge', value: p.charge } } : {}),
+};

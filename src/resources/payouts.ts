@@ -1,0 +1,146 @@
+// Payouts — https://docs.stripe.com/api/payouts — manual payouts from the available balance
+// (`balance_insufficient` when short), a payout balance transaction, pending → paid when the
+// clock reaches arrival_date (payout.paid), cancel while pending (payout.canceled, with a
+// payout_cancel credit), update (metadata), list (status, arrival_date, destination, created).
+import { StripeError, invalidRequest, noSuchResource } from '../api/errors.js';
+import { applyMetadata } from '../api/metadata.js';
+import { createdRange } from '../api/list.js';
+import { canonicalize } from '../api/render.js';
+import type { Params } from '../api/params.js';
+import type { ReadContext, WriteContext } from '../api/context.js';
+import { emitEvent, previousAttributes } from '../events/events.js';
+import { computeBalance, recordBalanceTransaction } from '../engine/ledger.js';
+import { checkCurrency } from '../engine/payments/index.js';
+import type { StoredObject } from '../store/store.js';
+import { indexEntries, insertObject, newObjectBase, type Obj, type ResourceDef } from './define.js';
+
+const DAY = 86_400;
+const PENDING_FIELD = 'payout_pending';
+const INSUFFICIENT = 'You have insufficient funds in your Stripe account for this transfer. Your card balance is too low. You can use the /v1/balance endpoint to view your Stripe balance (for more details, see stripe.com/docs/api#balance).';
+
+async function write(ctx: WriteContext, row: StoredObject, next: Obj): Promise<Obj> {
+  const data = canonicalize(next);
+  await ctx.tx.update(ctx.scope, { id: row.id, version: row.version, data, index: indexEntries(payouts, data) });
+  return data;
+}
+
+/** The account's default bank account for payouts: a stable id per account. */
+const destinationFor = (ctx: ReadContext) => `ba_${ctx.scope.account.slice(5).padEnd(24, '0').slice(0, 24)}`;
+
+async function create(ctx: WriteContext, p: Params): Promise<Obj> {
+  const currency = checkCurrency(p.currency);
+  if (p.amount < 1) throw invalidRequest('This value must be greater than or equal to 1.', 'amount');
+  if (p.destination !== undefined && p.destination !== destinationFor(ctx)) throw noSuchResource('external account', p.destination, 'destination');
+  if (p.source_type !== undefined && p.source_type !== 'card') throw invalidRequest(`Pinstripe pays out the card balance only (source_type ${p.source_type}).`, 'source_type');
+  const balance = await computeBalance(ctx);
+  const available = balance.available.find((b: Obj) => b.currency === currency)?.amount ?? 0;
+  if (available < p.amount) throw new StripeError(400, { type: 'invalid_request_error', code: 'balance_insufficient', message: INSUFFICIENT });
+  const base = newObjectBase(ctx, payouts);
+  const instant = p.method === 'instant';
+  const txn = await recordBalanceTransaction(ctx, { amount: -p.amount, currency, type: 'payout', reporting_category: 'payout', source: base.id, description: p.description ?? 'STRIPE PAYOUT', immediate: true });
+  const payout: Obj = {
+    ...base,
+    amount: p.amount,
+    application_fee: null,
+    application_fee_amount: null,
+    arrival_date: instant ? ctx.now() : Math.floor(ctx.now() / DAY) * DAY + DAY,
+    automatic: false,
+    balance_transaction: txn.id,
+    currency,
+    description: p.description ?? null,
+    destination: destinationFor(ctx),
+    failure_balance_transaction: null,
+    failure_code: null,
+    failure_message: null,
+    metadata: applyMetadata({}, p.metadata),
+    method: p.method ?? 'standard',
+    original_payout: null,
+    payout_method: null,
+    reconciliation_status: 'not_applicable',
+    reversed_by: null,
+    source_type: 'card',
+    statement_descriptor: p.statement_descriptor ?? null,
+    status: 'pending',
+    trace_id: { status: 'pending', value: null },
+    type: 'bank_account',
+  };
+  const stored = await insertObject(ctx, payouts, payout);
+  await emitEvent(ctx, 'payout.created', stored);
+  return stored;
+}
+
+/** Pending payouts whose arrival date has come are paid. */
+export async function settleDuePayouts(ctx: ReadContext): Promise<void> {
+  const due = await ctx.db.scan(ctx.scope, { type: 'payout', index: { field: PENDING_FIELD, value: '1' }, direction: 'newer', limit: 100 });
+  if (!due.some((r) => r.data.arrival_date <= ctx.now())) return;
+  await ctx.services.store.transaction(async (tx) => {
+    const w: WriteContext = { ...ctx, db: tx, tx };
+    for (const c of due) {
+      const row = await tx.getForUpdate(ctx.scope, c.id);
+      if (!row || row.data.status !== 'pending' || row.data.arrival_date > ctx.now()) continue;
+      const saved = await write(w, row, { ...row.data, status: 'paid', trace_id: { status: 'supported', value: ctx.services.ids.random(16).toUpperCase() } });
+      await emitEvent(w, 'payout.updated', saved, previousAttributes(row.data, saved));
+      await emitEvent(w, 'payout.paid', saved);
+    }
+  });
+}
+
+async function load(ctx: ReadContext, id: string): Promise<StoredObject> {
+  const row = 'tx' in ctx ? await (ctx as WriteContext).tx.getForUpdate(ctx.scope, id) : await ctx.db.get(ctx.scope, id);
+  if (!row || row.type !== 'payout') throw noSuchResource('payout', id);
+  return row;
+}
+
+export const payouts: ResourceDef = {
+  object: 'payout',
+  prefix: 'po',
+  path: '/v1/payouts',
+  index: (po) => [
+    { field: 'status', value: po.status },
+    ...(po.status === 'pending' ? [{ field: PENDING_FIELD, value: '1' }] : []),
+  ],
+  standard: { retrieve: false, list: false },
+  operations: () => [
+    { method: 'POST', path: '/v1/payouts', write: true, handler: (ctx, p) => create(ctx as WriteContext, p) },
+    { method: 'GET', path: '/v1/payouts/{id}', write: false, handler: async (ctx, _p, path) => { await settleDuePayouts(ctx); return (await load(ctx, path.id!)).data; } },
+    {
+      method: 'POST', path: '/v1/payouts/{id}', write: true,
+      handler: async (c, p, path) => {
+        const ctx = c as WriteContext;
+        const row = await load(ctx, path.id!);
+        const saved = await write(ctx, row, { ...row.data, metadata: applyMetadata(row.data.metadata, p.metadata) });
+        const prev = previousAttributes(row.data, saved);
+        if (prev) await emitEvent(ctx, 'payout.updated', saved, prev);
+        return saved;
+      },
+    },
+    {
+      method: 'POST', path: '/v1/payouts/{id}/cancel', write: true,
+      handler: async (c, _p, path) => {
+        const ctx = c as WriteContext;
+        const row = await load(ctx, path.id!);
+        if (row.data.status !== 'pending') throw invalidRequest(`Payouts can only be canceled while they are pending; this payout is ${row.data.status}.`);
+        const credit = await recordBalanceTransaction(ctx, { amount: row.data.amount, currency: row.data.currency, type: 'payout_cancel', reporting_category: 'payout_reversal', source: row.id, description: 'PAYOUT CANCEL', immediate: true });
+        const saved = await write(ctx, row, { ...row.data, status: 'canceled', failure_balance_transaction: credit.id });
+        await emitEvent(ctx, 'payout.canceled', saved);
+        return saved;
+      },
+    },
+    {
+      method: 'GET', path: '/v1/payouts', write: false, returnsList: true,
+      handler: async (ctx, p) => {
+        await settleDuePayouts(ctx);
+        const { listObjects } = await import('../api/list.js');
+        const arrival = createdRange(p.arrival_date);
+        const { rows, has_more } = await listObjects(ctx, {
+          type: 'payout', url: '/v1/payouts', limit: p.limit, starting_after: p.starting_after, ending_before: p.ending_before, created: p.created,
+          index: p.status !== undefined ? { field: 'status', value: p.status } : undefined,
+          filter: (d) => (p.destination === undefined || d.destination === p.destination)
+            && (!arrival || ((arrival.gt === undefined || d.arrival_date > arrival.gt) && (arrival.gte === undefined || d.arrival_date >= arrival.gte)
+              && (arrival.lt === undefined || d.arrival_date < arrival.lt) && (arrival.lte === undefined || d.arrival_date <= arrival.lte))),
+        });
+        return { object: 'list', data: rows.map((r) => r.data), has_more, url: '/v1/payouts' };
+      },
+    },
+  ],
+};

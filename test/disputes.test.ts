@@ -1,0 +1,77 @@
+// Disputes from the dispute test cards: funds withdrawn with the $15 fee, evidence that wins
+// or loses, close, inquiries, early fraud warnings.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import Stripe from 'stripe';
+import { freshKey, startTestServer, type TestServer } from './helpers/server.js';
+
+let t: TestServer;
+before(async () => { t = await startTestServer(); });
+after(() => t.close());
+
+const card: any = { payment_method_types: ['card'] };
+async function disputed(s: Stripe, pm: string, amount = 5000) {
+  const pi = await s.paymentIntents.create({ amount, currency: 'usd', ...card, payment_method: pm, confirm: true });
+  const list = await s.disputes.list({ payment_intent: pi.id });
+  return { pi, dispute: list.data[0] };
+}
+
+describe('disputes', () => {
+  test('pm_card_createDispute: needs_response, charge disputed, funds withdrawn with the fee; winning evidence reinstates', async () => {
+    const s = t.stripe(freshKey());
+    const { pi, dispute } = await disputed(s, 'pm_card_createDispute');
+    assert.ok(dispute);
+    assert.match(dispute.id, /^du_/);
+    assert.deepEqual([dispute.status, dispute.reason, dispute.amount, dispute.charge, dispute.is_charge_refundable], ['needs_response', 'fraudulent', 5000, pi.latest_charge, false]);
+    assert.equal(dispute.balance_transactions.length, 1);
+    const w = dispute.balance_transactions[0]!;
+    assert.deepEqual([w.amount, w.fee, w.net, w.type, w.reporting_category], [-5000, 1500, -6500, 'adjustment', 'dispute']);
+    assert.deepEqual(w.fee_details.map((f) => [f.amount, f.description]), [[1500, 'Dispute fee']]);
+    assert.equal((await s.charges.retrieve(pi.latest_charge as string)).disputed, true);
+    const staged = await s.disputes.update(dispute.id, { evidence: { customer_name: 'Jenny' }, metadata: { k: 'v' }, submit: false });
+    assert.deepEqual([staged.status, staged.evidence.customer_name, staged.evidence_details.has_evidence, staged.evidence_details.submission_count], ['needs_response', 'Jenny', true, 0]);
+    const won = await s.disputes.update(dispute.id, { evidence: { uncategorized_text: 'winning_evidence' } });
+    assert.equal(won.status, 'won');
+    assert.equal(won.balance_transactions.length, 2);
+    assert.equal((won.balance_transactions[1] as Stripe.BalanceTransaction).amount, 5000);
+    await assert.rejects(s.disputes.update(dispute.id, { evidence: { customer_name: 'x' } }), (e: any) => e.statusCode === 400);
+    const types = (await s.events.list({ limit: 100 })).data.map((e) => e.type).reverse();
+    for (const ty of ['charge.dispute.created', 'charge.dispute.funds_withdrawn', 'charge.dispute.updated', 'charge.dispute.closed', 'charge.dispute.funds_reinstated']) assert.ok((types as string[]).includes(ty), ty);
+    const bal = await s.balance.retrieve();
+    // 5000 - 175 fee pending; -6500 + 5000 available.
+    assert.equal(bal.available[0]!.amount, -1500);
+  });
+
+  test('losing evidence loses; close accepts (lost); product_not_received reason', async () => {
+    const s = t.stripe(freshKey());
+    const { dispute } = await disputed(s, 'pm_card_createDispute');
+    const lost = await s.disputes.update(dispute!.id, { evidence: { uncategorized_text: 'losing_evidence' } });
+    assert.equal(lost.status, 'lost');
+    const { dispute: pnr } = await disputed(s, 'pm_card_createDisputeProductNotReceived');
+    assert.equal(pnr!.reason, 'product_not_received');
+    const closed = await s.disputes.close(pnr!.id);
+    assert.equal(closed.status, 'lost');
+    await assert.rejects(s.disputes.close(pnr!.id), (e: any) => e.statusCode === 400);
+    await assert.rejects(s.disputes.retrieve('du_nope'), (e: any) => e.statusCode === 404 && e.message === "No such dispute: 'du_nope'");
+  });
+
+  test('inquiry: warning_needs_response, no funds move, closes as warning_closed', async () => {
+    const s = t.stripe(freshKey());
+    const { dispute } = await disputed(s, 'pm_card_createDisputeInquiry');
+    assert.deepEqual([dispute!.status, dispute!.balance_transactions.length, dispute!.payment_method_details!.card!.case_type], ['warning_needs_response', 0, 'inquiry']);
+    const closed = await s.disputes.update(dispute!.id, { evidence: { uncategorized_text: 'winning_evidence' } });
+    assert.equal(closed.status, 'warning_closed');
+  });
+
+  test('early fraud warning card: radar.early_fraud_warning.created; legacy charges dispute too', async () => {
+    const s = t.stripe(freshKey());
+    const { pi } = await disputed(s, 'pm_card_createEarlyFraudWarning');
+    const efws = await s.radar.earlyFraudWarnings.list({ charge: pi.latest_charge as string });
+    assert.equal(efws.data.length, 1);
+    assert.equal(efws.data[0]!.actionable, true);
+    assert.ok((await s.events.list()).data.some((e) => e.type === 'radar.early_fraud_warning.created'));
+    const ch = await s.charges.create({ amount: 2000, currency: 'usd', source: 'tok_createDispute' });
+    assert.equal(ch.disputed, true);
+    assert.equal((await s.disputes.list({ charge: ch.id })).data.length, 1);
+  });
+});
