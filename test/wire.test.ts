@@ -168,6 +168,25 @@ describe('response bytes', () => {
     const list = await t.request('GET', '/v1/customers?limit=1');
     assert.deepEqual(Object.keys(list.json), ['object', 'data', 'has_more', 'url']);
   });
+  test('retrieves, lists and searches render byte for byte as JSON.stringify would, repeated reads included', async () => {
+    const key = freshKey();
+    // Replacement patterns ($&, $', $`) and escapes in values must pass through untouched.
+    const tricky = { name: "Dollar $& $' $` $$ \\n \"q\" ünï", 'metadata[k]': '$1 <>&' };
+    const a = await t.request('POST', '/v1/customers', { key, body: form(tricky) });
+    const b = await t.request('POST', '/v1/customers', { key, body: form({ name: 'Plain', email: 'p@example.com' }) });
+    for (let round = 0; round < 2; round++) { // the second round is served from cached bodies
+      const one = await t.request('GET', `/v1/customers/${a.json.id}`, { key });
+      assert.equal(one.text, a.text);
+      const list = await t.request('GET', '/v1/customers', { key });
+      assert.equal(list.text, JSON.stringify({ object: 'list', data: [b.json, a.json], has_more: false, url: '/v1/customers' }, null, 2));
+      const found = await t.request('GET', `/v1/customers/search?query=${encodeURIComponent("name:'Plain'")}`, { key });
+      assert.equal(found.text, JSON.stringify({ object: 'search_result', data: [b.json], has_more: false, next_page: null, url: '/v1/customers/search' }, null, 2));
+    }
+    // An update changes what every later read renders.
+    const u = await t.request('POST', `/v1/customers/${a.json.id}`, { key, body: form({ name: 'Renamed' }) });
+    assert.equal((await t.request('GET', `/v1/customers/${a.json.id}`, { key })).text, u.text);
+    assert.equal((await t.request('GET', '/v1/customers', { key })).json.data[1].name, 'Renamed');
+  });
   test('errors have the error envelope and a Request-Id', async () => {
     const r = await t.request('GET', '/v1/customers/cus_missing');
     assert.equal(r.status, 404);

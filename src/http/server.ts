@@ -11,7 +11,7 @@ import { validateParams, type Params } from '../api/params.js';
 import { renderForVersion, toBody } from '../api/render.js';
 import { resolveApiVersion } from '../api/versions.js';
 import { BodyCache, StoredResult, indentBody, plain } from '../api/stored-result.js';
-import type { StoredObject } from '../store/store.js';
+import { IdempotencyTaken, type IdempotencyRecord, type StoredObject } from '../store/store.js';
 import type { ReadContext, Services, WriteContext } from '../api/context.js';
 import { operationParams } from '../generated/params.js';
 import { INCLUDABLE, allOperations } from '../resources/index.js';
@@ -95,7 +95,8 @@ async function renderResult(ctx: ReadContext, op: Operation, result: Obj, expand
         rendered.push(item instanceof StoredResult ? await renderStored(ctx, item.stored) : toBody(await prepare(ctx, item, tree)));
       }
       const envelope = toBody({ ...result, data: [ITEMS] });
-      return envelope.replace(ITEMS_JSON, indentBody(rendered.join(',\n'), '    '));
+      const spliced = indentBody(rendered.join(',\n'), '    ');
+      return envelope.replace(ITEMS_JSON, () => spliced); // a function: '$&' in a body must stay literal
     }
     const data = [];
     for (const item of items) data.push(await prepare(ctx, plain(item), tree));
@@ -109,6 +110,20 @@ async function renderResult(ctx: ReadContext, op: Operation, result: Obj, expand
 
 function requestHash(method: string, path: string, raw: unknown): string {
   return createHash('sha256').update(`${method} ${path}\n${JSON.stringify(raw)}`).digest('base64url');
+}
+
+/** Answers a request whose idempotency key already has a result, or is still executing. */
+function replay(reply: FastifyReply, r: IdempotencyRecord, hash: string, idempotencyKey: string): FastifyReply {
+  if (r.requestHash !== hash) {
+    throw idempotencyError(`Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${idempotencyKey}' if you meant to execute a different request.`);
+  }
+  if (r.state === 'pending') {
+    throw new StripeError(409, {
+      type: 'invalid_request_error', code: 'idempotency_key_in_use',
+      message: `There is currently another in-progress request using this Idempotent Key (that probably means you submitted twice, and the other request is still going through): ${idempotencyKey}. Please try again later.`,
+    }, { 'Stripe-Should-Retry': 'true' });
+  }
+  return send(reply, r.status!, r.body!, { 'Idempotent-Replayed': 'true' });
 }
 
 /** `/v1/customers/{id}` → `/v1/customers/:id` for Fastify's router. */
@@ -235,22 +250,11 @@ async function handle(services: Services, op: Operation, schema: Parameters<type
   }
 
   const { store } = services;
+  let hash: string | undefined;
   if (idempotencyKey !== null) {
-    const hash = requestHash(req.method, req.url.split('?')[0]!, raw);
+    hash = requestHash(req.method, req.url.split('?')[0]!, raw);
     const claim = await store.claimIdempotency(auth.scope, idempotencyKey, hash, services.clock.nowMs(), IDEMPOTENCY_LEASE_MS);
-    if (claim.kind === 'existing') {
-      const r = claim.record;
-      if (r.requestHash !== hash) {
-        throw idempotencyError(`Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${idempotencyKey}' if you meant to execute a different request.`);
-      }
-      if (r.state === 'pending') {
-        throw new StripeError(409, {
-          type: 'invalid_request_error', code: 'idempotency_key_in_use',
-          message: `There is currently another in-progress request using this Idempotent Key (that probably means you submitted twice, and the other request is still going through): ${idempotencyKey}. Please try again later.`,
-        }, { 'Stripe-Should-Retry': 'true' });
-      }
-      return send(reply, r.status!, r.body!, { 'Idempotent-Replayed': 'true' });
-    }
+    if (claim.kind === 'existing') return replay(reply, claim.record, hash, idempotencyKey);
   }
   try {
     const outcome = await store.transaction(async (tx) => {
@@ -272,10 +276,21 @@ async function handle(services: Services, op: Operation, schema: Parameters<type
     return send(reply, outcome.status, outcome.text, outcome.headers);
   } catch (err) {
     if (idempotencyKey !== null) {
+      // Another process answered this key first: its response is ours (see IdempotencyTaken).
+      if (err instanceof IdempotencyTaken) {
+        await store.releaseIdempotency(auth.scope, idempotencyKey);
+        return replay(reply, err.record, hash!, idempotencyKey);
+      }
       // The endpoint began executing: a Stripe error is the request's result and is replayed;
       // an unexpected failure frees the key so the client's retry runs again.
-      if (err instanceof StripeError) await store.finishIdempotency(auth.scope, idempotencyKey, err.status, toBody(err.body(String(req.id))));
-      else await store.releaseIdempotency(auth.scope, idempotencyKey);
+      try {
+        if (err instanceof StripeError) await store.finishIdempotency(auth.scope, idempotencyKey, err.status, toBody(err.body(String(req.id))));
+        else await store.releaseIdempotency(auth.scope, idempotencyKey);
+      } catch (recordErr) {
+        if (!(recordErr instanceof IdempotencyTaken)) throw recordErr;
+        await store.releaseIdempotency(auth.scope, idempotencyKey);
+        return replay(reply, recordErr.record, hash!, idempotencyKey);
+      }
     }
     throw err;
   }

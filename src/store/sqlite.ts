@@ -11,7 +11,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { RowCache } from './read-cache.js';
 import {
-  ConflictError, MAX_CONFLICT_RETRIES, storedFromRow,
+  ConflictError, IdempotencyTaken, MAX_CONFLICT_RETRIES, storedFromRow,
   type Delivery, type DeliveryUpdate, type NewDelivery,
   type ClaimResult, type Cursor, type IdempotencyRecord, type IndexEntry, type NewObject, type ObjectUpdate,
   type ScanQuery, type Scope, type Store, type StoredObject, type Tx,
@@ -131,6 +131,9 @@ interface TxJob {
   reject(err: unknown): void;
 }
 
+const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
+const inFlightKey = (scope: Scope, key: string) => `${scope.livemode ? 'l' : 't'}${scope.account}\u0000${key}`;
+
 class Mutex {
   private tail: Promise<void> = Promise.resolve();
   lock(): Promise<() => void> {
@@ -148,6 +151,8 @@ export class SqliteStore implements Store {
   private reader: Database.Database;
   private mutex = new Mutex();
   private queue: TxJob[] = [];
+  /** Idempotency keys whose requests are executing in this process. */
+  private inFlight = new Map<string, { requestHash: string; createdMs: number }>();
   /** Recently read rows (see read-cache.ts) and the keys the running batch has written. */
   private rows = new RowCache();
   private written: string[] = [];
@@ -282,7 +287,7 @@ export class SqliteStore implements Store {
         if (!u.deleted) this.writeIndex(row.seq, scope, row.type, row.created, u.index);
         return { id: row.id, type: row.type, created: row.created, seq: row.seq, version: row.version, deleted: row.deleted === 1, data: u.data };
       },
-      finishIdempotency: async (scope, key, status, body) => this.finishSync(scope, key, status, body),
+      finishIdempotency: async (scope, key, status, body) => this.finishSync(scope, key, status, body, afterCommit),
       afterCommit: (fn) => { afterCommit.push(fn); },
       insertDeliveries: async (scope, rows: NewDelivery[]) => {
         const ins = this.stmt(w, "INSERT INTO webhook_deliveries (id, account, livemode, event_id, endpoint_id, state, next_attempt_ms, created_ms) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?)");
@@ -395,27 +400,43 @@ export class SqliteStore implements Store {
     }
   }
 
-  private finishSync(scope: Scope, key: string, status: number, body: string): void {
-    this.stmt(this.writer, "UPDATE idempotency SET state = 'done', status = ?, body = ? WHERE account = ? AND livemode = ? AND key = ?")
-      .run(status, body, scope.account, scope.livemode ? 1 : 0, key);
+  /**
+   * Idempotency on the embedded store. A claim lives in memory: one process runs all its
+   * transactions one at a time, so an in-flight duplicate inside it is seen there (Stripe's
+   * 409), and a claim costs no write. Results are rows, written in the transaction that
+   * produced them. A duplicate sent to another process sharing the file runs only after the
+   * first process's commit (SQLite has one writer), finds the row when recording its own
+   * result, is rolled back and answers with the recorded response (IdempotencyTaken).
+   */
+  async claimIdempotency(scope: Scope, key: string, requestHash: string, nowMs: number, leaseMs: number): Promise<ClaimResult> {
+    const flight = this.inFlight.get(inFlightKey(scope, key));
+    if (flight) {
+      return { kind: 'existing', record: { requestHash: flight.requestHash, state: 'pending', status: null, body: null, createdMs: flight.createdMs, lockedUntilMs: flight.createdMs + leaseMs } };
+    }
+    const done = this.recordedResult(this.reader, scope, key, nowMs);
+    if (done) return { kind: 'existing', record: done };
+    this.inFlight.set(inFlightKey(scope, key), { requestHash, createdMs: nowMs });
+    return { kind: 'claimed' };
   }
 
-  /** Claims are rows, so several processes sharing one data directory see each other's. */
-  async claimIdempotency(scope: Scope, key: string, requestHash: string, nowMs: number, leaseMs: number): Promise<ClaimResult> {
-    return this.transaction(async () => {
-      const lm = scope.livemode ? 1 : 0;
-      const row = this.stmt(this.writer, 'SELECT request_hash, state, status, body, created_ms, locked_until_ms FROM idempotency WHERE account = ? AND livemode = ? AND key = ?')
-        .get(scope.account, lm, key) as { request_hash: string; state: 'pending' | 'done'; status: number | null; body: string | null; created_ms: number; locked_until_ms: number } | undefined;
-      const expired = row && row.created_ms < nowMs - 24 * 3600 * 1000;
-      const stale = row && row.state === 'pending' && row.locked_until_ms < nowMs;
-      if (row && !expired && !stale) {
-        const record: IdempotencyRecord = { requestHash: row.request_hash, state: row.state, status: row.status, body: row.body, createdMs: row.created_ms, lockedUntilMs: row.locked_until_ms };
-        return { kind: 'existing', record };
-      }
-      this.stmt(this.writer, "INSERT INTO idempotency (account, livemode, key, request_hash, state, created_ms, locked_until_ms) VALUES (?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT (account, livemode, key) DO UPDATE SET request_hash = excluded.request_hash, state = 'pending', status = NULL, body = NULL, created_ms = excluded.created_ms, locked_until_ms = excluded.locked_until_ms")
-        .run(scope.account, lm, key, requestHash, nowMs, nowMs + leaseMs);
-      return { kind: 'claimed' };
-    });
+  /** A finished, unexpired result recorded for the key, if any. */
+  private recordedResult(db: Database.Database, scope: Scope, key: string, nowMs: number): IdempotencyRecord | null {
+    const row = this.stmt(db, 'SELECT request_hash, state, status, body, created_ms, locked_until_ms FROM idempotency WHERE account = ? AND livemode = ? AND key = ?')
+      .get(scope.account, scope.livemode ? 1 : 0, key) as { request_hash: string; state: 'pending' | 'done'; status: number | null; body: string | null; created_ms: number; locked_until_ms: number } | undefined;
+    if (!row || row.state !== 'done' || row.created_ms < nowMs - IDEMPOTENCY_TTL_MS) return null;
+    return { requestHash: row.request_hash, state: 'done', status: row.status, body: row.body, createdMs: row.created_ms, lockedUntilMs: row.locked_until_ms };
+  }
+
+  private finishSync(scope: Scope, key: string, status: number, body: string, hooks: Array<() => void>): void {
+    const flightKey = inFlightKey(scope, key);
+    const claim = this.inFlight.get(flightKey);
+    if (!claim) return; // released already: nothing to record
+    const taken = this.recordedResult(this.writer, scope, key, claim.createdMs);
+    if (taken) throw new IdempotencyTaken(taken);
+    this.stmt(this.writer, "INSERT OR REPLACE INTO idempotency (account, livemode, key, request_hash, state, status, body, created_ms, locked_until_ms) VALUES (?, ?, ?, ?, 'done', ?, ?, ?, 0)")
+      .run(scope.account, scope.livemode ? 1 : 0, key, claim.requestHash, status, body, claim.createdMs);
+    // The claim stays visible until the result is committed, so no duplicate slips in between.
+    hooks.push(() => this.inFlight.delete(flightKey));
   }
 
   async finishIdempotency(scope: Scope, key: string, status: number, body: string): Promise<void> {
@@ -423,9 +444,7 @@ export class SqliteStore implements Store {
   }
 
   async releaseIdempotency(scope: Scope, key: string): Promise<void> {
-    await this.transaction(async () => {
-      this.stmt(this.writer, "DELETE FROM idempotency WHERE account = ? AND livemode = ? AND key = ? AND state = 'pending'").run(scope.account, scope.livemode ? 1 : 0, key);
-    });
+    this.inFlight.delete(inFlightKey(scope, key));
   }
 
   async expireIdempotency(beforeMs: number): Promise<number> {

@@ -157,6 +157,17 @@ export interface Tx extends ReadOps {
   updateDelivery(u: DeliveryUpdate): Promise<boolean>;
 }
 
+/**
+ * Thrown when recording a result finds that another process already recorded one for the
+ * key (the embedded store, shared by processes, notices only then): the request's own work is
+ * rolled back and the recorded response is the answer.
+ */
+export class IdempotencyTaken extends Error {
+  constructor(readonly record: IdempotencyRecord) {
+    super('idempotency key already used');
+  }
+}
+
 export type ClaimResult =
   | { kind: 'claimed' }
   | { kind: 'existing'; record: IdempotencyRecord };
