@@ -5,6 +5,8 @@ import { SystemClock, type Clock } from './api/clock.js';
 import { createIdGenerator } from './api/ids.js';
 import type { Services } from './api/context.js';
 import { buildApp, type App } from './http/server.js';
+import { registerPinstripeRoutes } from './http/pinstripe-routes.js';
+import { parseRetryDelays, WebhookWorker, type WebhookOptions } from './events/webhooks.js';
 import { openStore } from './store/open.js';
 import type { Store } from './store/store.js';
 
@@ -19,10 +21,38 @@ export interface ServerOptions {
   logLevel?: string;
   /** Use this store instead of opening one (tests). */
   store?: Store;
+  /**
+   * Webhook delivery (src/events/webhooks.ts): retry delays in seconds (default Stripe's
+   * schedule, or env PINSTRIPE_WEBHOOK_RETRY_DELAYS=1,5,30), concurrency, timeout, poll
+   * interval, auto-disable; `false` runs no delivery worker in this process.
+   */
+  webhooks?: WebhookOptions | false;
+}
+
+/** Webhook options from the environment (PINSTRIPE_WEBHOOK_*), under explicit ones. */
+export function webhookOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): WebhookOptions {
+  const o: WebhookOptions = {};
+  if (env.PINSTRIPE_WEBHOOK_RETRY_DELAYS) o.retryDelays = parseRetryDelays(env.PINSTRIPE_WEBHOOK_RETRY_DELAYS);
+  const num = (name: string) => {
+    const v = env[name];
+    if (v === undefined || v === '') return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, got '${v}'`);
+    return n;
+  };
+  const timeout = num('PINSTRIPE_WEBHOOK_TIMEOUT_MS');
+  if (timeout !== undefined) o.timeoutMs = timeout;
+  const conc = num('PINSTRIPE_WEBHOOK_CONCURRENCY');
+  if (conc !== undefined) o.concurrency = conc;
+  const disable = num('PINSTRIPE_WEBHOOK_DISABLE_AFTER');
+  if (disable !== undefined) o.disableAfterMs = disable * 1000;
+  return o;
 }
 
 export interface RunningServer {
   url: string;
+  /** The delivery worker, when this process runs one. */
+  webhooks?: WebhookWorker;
   port: number;
   app: App;
   services: Services;
@@ -43,6 +73,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     ids: createIdGenerator(opts.seed),
   };
   const app = buildApp({ services, logger });
+  registerPinstripeRoutes(app, services);
   await app.listen({ port: opts.port ?? DEFAULT_PORT, host: opts.host ?? DEFAULT_HOST });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : opts.port ?? DEFAULT_PORT;
@@ -52,18 +83,25 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   // Idempotency records live 24 hours.
   const expiry = setInterval(() => {
     store.expireIdempotency(services.clock.nowMs() - 24 * 3600 * 1000).catch((err) => logger.warn({ err }, 'idempotency expiry failed'));
+    // Finished webhook deliveries are kept 30 days, as Stripe keeps events.
+    store.expireDeliveries(services.clock.nowMs() - 30 * 24 * 3600 * 1000).catch((err) => logger.warn({ err }, 'webhook delivery expiry failed'));
   }, 10 * 60 * 1000);
   expiry.unref();
 
+  const worker = opts.webhooks === false ? undefined
+    : new WebhookWorker(store, logger, { ...webhookOptionsFromEnv(), ...(opts.webhooks ?? {}) });
+  worker?.start();
+
   let closed = false;
   return {
-    url, port, app, services, logger,
+    url, port, app, services, logger, webhooks: worker,
     async close() {
       if (closed) return;
       closed = true;
       closeConnectionsAsTheyIdle(app);
       clearInterval(expiry);
       await app.close(); // waits for in-flight requests
+      await worker?.close(); // gives back rows it was delivering
       if (!opts.store) await store.close();
     },
   };

@@ -3,6 +3,7 @@
 // what changed (nested hashes such as metadata diffed key by key, as Stripe does).
 import { canonicalize } from '../api/render.js';
 import type { WriteContext } from '../api/context.js';
+import { subscribes } from './event-types.js';
 
 export const EVENT_PREFIX = 'evt';
 
@@ -34,9 +35,20 @@ export function previousAttributes(before: Record<string, unknown>, after: Recor
 export type EventListener = (scope: WriteContext['scope'], eventId: string) => void;
 const listeners: EventListener[] = [];
 export function onEvent(fn: EventListener): void { listeners.push(fn); }
+export function offEvent(fn: EventListener): void {
+  const i = listeners.indexOf(fn);
+  if (i >= 0) listeners.splice(i, 1);
+}
+
+/** Endpoints an account and mode may have (src/resources/webhook-endpoints.ts enforces it). */
+const MAX_ENDPOINTS = 100;
 
 export async function emitEvent(ctx: WriteContext, type: string, object: Record<string, unknown>, previous?: Record<string, unknown>): Promise<Record<string, unknown>> {
   const created = ctx.now();
+  // The webhook outbox: one row per enabled endpoint of this account and mode subscribed to
+  // the type, committed with the event (src/events/webhooks.ts delivers them).
+  const endpoints = (await ctx.tx.scan(ctx.scope, { type: 'webhook_endpoint', direction: 'older', limit: MAX_ENDPOINTS }))
+    .filter((e) => e.data.status === 'enabled' && subscribes(e.data.enabled_events ?? [], type));
   const event = canonicalize({
     id: ctx.services.ids.id(EVENT_PREFIX),
     object: 'event',
@@ -45,7 +57,7 @@ export async function emitEvent(ctx: WriteContext, type: string, object: Record<
     created,
     data: previous ? { object, previous_attributes: previous } : { object },
     livemode: ctx.scope.livemode,
-    pending_webhooks: 0,
+    pending_webhooks: endpoints.length,
     request: { id: ctx.requestId, idempotency_key: ctx.idempotencyKey },
     type,
   });
@@ -56,6 +68,12 @@ export async function emitEvent(ctx: WriteContext, type: string, object: Record<
     data: event,
     index: [{ field: 'type', value: type }],
   });
+  if (endpoints.length) {
+    const nowMs = ctx.services.clock.nowMs();
+    await ctx.tx.insertDeliveries(ctx.scope, endpoints.map((e) => ({
+      id: ctx.services.ids.id('whd'), eventId: event.id as string, endpointId: e.id, createdMs: nowMs,
+    })));
+  }
   for (const l of listeners) ctx.tx.afterCommit(() => l(ctx.scope, event.id as string));
   return event;
 }

@@ -19,6 +19,7 @@ import { promotionCodes } from './promotion-codes.js';
 import { taxRates } from './tax-rates.js';
 import { shippingRates } from './shipping-rates.js';
 import { customerDiscounts } from './discounts.js';
+import { webhookEndpoints } from './webhook-endpoints.js';
 import { operationsFor, type Operation, type ResourceDef } from './define.js';
 
 export const RESOURCES: readonly ResourceDef[] = [
@@ -27,6 +28,8 @@ export const RESOURCES: readonly ResourceDef[] = [
   // Payments (issue 5).
   paymentMethods, paymentIntents, charges, refunds, balanceTransactions, setupIntents, setupAttempts, tokens, cards,
   disputes, earlyFraudWarnings, payouts, reviews,
+  // Webhooks (issue 6).
+  webhookEndpoints,
   // Billing catalogue and discounts (issue 7).
   coupons, promotionCodes, taxRates, customerDiscounts, shippingRates,
 ];

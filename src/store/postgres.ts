@@ -6,6 +6,7 @@
 import postgres from 'postgres';
 import {
   ConflictError, MAX_CONFLICT_RETRIES, storedFromRow,
+  type Delivery, type DeliveryUpdate, type NewDelivery,
   type ClaimResult, type IndexEntry, type NewObject, type ObjectUpdate, type ScanQuery, type Scope, type Store,
   type StoredObject, type Tx,
 } from './store.js';
@@ -48,6 +49,24 @@ CREATE TABLE IF NOT EXISTS idempotency (
   PRIMARY KEY (account, livemode, key)
 );
 CREATE INDEX IF NOT EXISTS idempotency_by_age ON idempotency(created_ms);
+CREATE TABLE IF NOT EXISTS webhook_deliveries (
+  id TEXT PRIMARY KEY,
+  account TEXT NOT NULL,
+  livemode BOOLEAN NOT NULL,
+  event_id TEXT NOT NULL,
+  endpoint_id TEXT NOT NULL,
+  state TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_ms BIGINT NOT NULL,
+  lease_until_ms BIGINT NOT NULL DEFAULT 0,
+  created_ms BIGINT NOT NULL,
+  first_attempt_ms BIGINT,
+  last_attempt_ms BIGINT,
+  attempt_log TEXT NOT NULL DEFAULT '[]'
+);
+CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries(state, next_attempt_ms);
+CREATE INDEX IF NOT EXISTS webhook_deliveries_by_event ON webhook_deliveries(account, livemode, event_id);
+CREATE INDEX IF NOT EXISTS webhook_deliveries_by_endpoint ON webhook_deliveries(account, livemode, endpoint_id, state);
 `;
 
 type Sql = postgres.Sql<{ bigint: number }> | postgres.TransactionSql<{ bigint: number }>;
@@ -55,6 +74,25 @@ type Sql = postgres.Sql<{ bigint: number }> | postgres.TransactionSql<{ bigint: 
 interface Row {
   seq: number; id: string; type: string; created: number; version: number; deleted: boolean; data: string;
 }
+interface DeliveryRow {
+  id: string; account: string; livemode: boolean; event_id: string; endpoint_id: string; state: Delivery['state'];
+  attempts: number; next_attempt_ms: number; lease_until_ms: number; created_ms: number; attempt_log: string;
+}
+const toDelivery = (r: DeliveryRow): Delivery => ({
+  id: r.id, account: r.account, livemode: r.livemode, eventId: r.event_id, endpointId: r.endpoint_id, state: r.state,
+  attempts: r.attempts, nextAttemptMs: Number(r.next_attempt_ms), leaseUntilMs: Number(r.lease_until_ms), createdMs: Number(r.created_ms),
+  attemptLog: JSON.parse(r.attempt_log),
+});
+
+async function updateDeliveryOn(sql: Sql, u: DeliveryUpdate): Promise<boolean> {
+  const first = u.attemptLog[0]?.at ?? null;
+  const last = u.attemptLog[u.attemptLog.length - 1]?.at ?? null;
+  const r = await sql`UPDATE webhook_deliveries SET state = ${u.state}, attempts = ${u.attempts}, next_attempt_ms = ${u.nextAttemptMs},
+    lease_until_ms = 0, first_attempt_ms = ${first}, last_attempt_ms = ${last}, attempt_log = ${JSON.stringify(u.attemptLog)}
+    WHERE id = ${u.id} AND lease_until_ms = ${u.leaseUntilMs}`;
+  return r.count === 1;
+}
+
 const toObject = (r: Row): StoredObject =>
   storedFromRow({ id: r.id, type: r.type, created: Number(r.created), seq: Number(r.seq), version: r.version, deleted: r.deleted }, r.data);
 
@@ -178,6 +216,15 @@ export class PostgresStore implements Store {
             },
             finishIdempotency: async (scope, key, status, body) => { await this.finishOn(t, scope, key, status, body); },
             afterCommit: (f) => { hooks.push(f); },
+            insertDeliveries: async (scope, rows: NewDelivery[]) => {
+              if (!rows.length) return;
+              const values = rows.map((r) => ({
+                id: r.id, account: scope.account, livemode: scope.livemode, event_id: r.eventId, endpoint_id: r.endpointId,
+                state: 'pending', next_attempt_ms: 0, created_ms: r.createdMs,
+              }));
+              await t`INSERT INTO webhook_deliveries ${t(values, 'id', 'account', 'livemode', 'event_id', 'endpoint_id', 'state', 'next_attempt_ms', 'created_ms')}`;
+            },
+            updateDelivery: (u) => updateDeliveryOn(t, u),
           };
           return fn(tx);
         });
@@ -229,9 +276,40 @@ export class PostgresStore implements Store {
     return r.count;
   }
 
+  async claimDeliveries(nowMs: number, leaseUntilMs: number, limit: number): Promise<Delivery[]> {
+    // SKIP LOCKED: concurrent claimers in other processes pass over each other's rows instead
+    // of waiting; the lease keeps a claimed row away from them until it is released or expires.
+    const rows = await this.sql<DeliveryRow[]>`UPDATE webhook_deliveries SET lease_until_ms = ${leaseUntilMs}
+      WHERE id IN (SELECT id FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_ms <= ${nowMs} AND lease_until_ms <= ${nowMs}
+        ORDER BY next_attempt_ms LIMIT ${limit} FOR UPDATE SKIP LOCKED)
+      RETURNING *`;
+    return rows.map(toDelivery).sort((a, b) => a.nextAttemptMs - b.nextAttemptMs);
+  }
+
+  async expireDeliveries(beforeMs: number): Promise<number> {
+    const r = await this.sql`DELETE FROM webhook_deliveries WHERE state != 'pending' AND created_ms < ${beforeMs}`;
+    return r.count;
+  }
+
+  async listDeliveries(scope: Scope, q: { eventId?: string; endpointId?: string; limit: number }): Promise<Delivery[]> {
+    const rows = await this.sql<DeliveryRow[]>`SELECT * FROM webhook_deliveries WHERE account = ${scope.account} AND livemode = ${scope.livemode}
+      ${q.eventId ? this.sql`AND event_id = ${q.eventId}` : this.sql``} ${q.endpointId ? this.sql`AND endpoint_id = ${q.endpointId}` : this.sql``}
+      ORDER BY created_ms DESC, id DESC LIMIT ${q.limit}`;
+    return rows.map(toDelivery);
+  }
+
+  async endpointFailingSince(scope: Scope, endpointId: string): Promise<number | null> {
+    const [row] = await this.sql<{ since: number | null }[]>`SELECT min(first_attempt_ms) AS since FROM webhook_deliveries
+      WHERE account = ${scope.account} AND livemode = ${scope.livemode} AND endpoint_id = ${endpointId} AND state != 'delivered' AND attempts > 0
+      AND first_attempt_ms > coalesce((SELECT max(last_attempt_ms) FROM webhook_deliveries WHERE account = ${scope.account}
+        AND livemode = ${scope.livemode} AND endpoint_id = ${endpointId} AND state = 'delivered'), 0)`;
+    return row?.since == null ? null : Number(row.since);
+  }
+
+
   async reset(account?: string): Promise<void> {
     await this.sql.begin(async (t) => {
-      for (const table of ['object_index', 'objects', 'idempotency']) {
+      for (const table of ['object_index', 'objects', 'idempotency', 'webhook_deliveries']) {
         if (account) await t.unsafe(`DELETE FROM ${table} WHERE account = $1`, [account]);
         else await t.unsafe(`DELETE FROM ${table}`);
       }

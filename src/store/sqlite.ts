@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { RowCache } from './read-cache.js';
 import {
   ConflictError, IdempotencyTaken, MAX_CONFLICT_RETRIES, storedFromRow,
+  type Delivery, type DeliveryUpdate, type NewDelivery,
   type ClaimResult, type Cursor, type IdempotencyRecord, type IndexEntry, type NewObject, type ObjectUpdate,
   type ScanQuery, type Scope, type Store, type StoredObject, type Tx,
 } from './store.js';
@@ -54,11 +55,39 @@ CREATE TABLE IF NOT EXISTS idempotency (
   PRIMARY KEY (account, livemode, key)
 );
 CREATE INDEX IF NOT EXISTS idempotency_by_age ON idempotency(created_ms);
+CREATE TABLE IF NOT EXISTS webhook_deliveries (
+  id TEXT PRIMARY KEY,
+  account TEXT NOT NULL,
+  livemode INTEGER NOT NULL,
+  event_id TEXT NOT NULL,
+  endpoint_id TEXT NOT NULL,
+  state TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_ms INTEGER NOT NULL,
+  lease_until_ms INTEGER NOT NULL DEFAULT 0,
+  created_ms INTEGER NOT NULL,
+  first_attempt_ms INTEGER,
+  last_attempt_ms INTEGER,
+  attempt_log TEXT NOT NULL DEFAULT '[]'
+);
+CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries(state, next_attempt_ms);
+CREATE INDEX IF NOT EXISTS webhook_deliveries_by_event ON webhook_deliveries(account, livemode, event_id);
+CREATE INDEX IF NOT EXISTS webhook_deliveries_by_endpoint ON webhook_deliveries(account, livemode, endpoint_id, state);
 `;
 
 interface Row {
   seq: number; id: string; type: string; created: number; version: number; deleted: number; data: string;
 }
+
+interface DeliveryRow {
+  id: string; account: string; livemode: number; event_id: string; endpoint_id: string; state: Delivery['state'];
+  attempts: number; next_attempt_ms: number; lease_until_ms: number; created_ms: number; attempt_log: string;
+}
+const toDelivery = (r: DeliveryRow): Delivery => ({
+  id: r.id, account: r.account, livemode: r.livemode === 1, eventId: r.event_id, endpointId: r.endpoint_id, state: r.state,
+  attempts: r.attempts, nextAttemptMs: r.next_attempt_ms, leaseUntilMs: r.lease_until_ms, createdMs: r.created_ms,
+  attemptLog: JSON.parse(r.attempt_log),
+});
 
 const toObject = (r: Row): StoredObject =>
   storedFromRow({ id: r.id, type: r.type, created: r.created, seq: r.seq, version: r.version, deleted: r.deleted === 1 }, r.data);
@@ -260,7 +289,51 @@ export class SqliteStore implements Store {
       },
       finishIdempotency: async (scope, key, status, body) => this.finishSync(scope, key, status, body, afterCommit),
       afterCommit: (fn) => { afterCommit.push(fn); },
+      insertDeliveries: async (scope, rows: NewDelivery[]) => {
+        const ins = this.stmt(w, "INSERT INTO webhook_deliveries (id, account, livemode, event_id, endpoint_id, state, next_attempt_ms, created_ms) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?)");
+        for (const r of rows) ins.run(r.id, scope.account, scope.livemode ? 1 : 0, r.eventId, r.endpointId, r.createdMs);
+      },
+      updateDelivery: async (u) => this.updateDeliverySync(u),
     };
+  }
+
+  private updateDeliverySync(u: DeliveryUpdate): boolean {
+    const first = u.attemptLog[0]?.at ?? null;
+    const last = u.attemptLog[u.attemptLog.length - 1]?.at ?? null;
+    return this.stmt(this.writer, 'UPDATE webhook_deliveries SET state = ?, attempts = ?, next_attempt_ms = ?, lease_until_ms = 0, first_attempt_ms = ?, last_attempt_ms = ?, attempt_log = ? WHERE id = ? AND lease_until_ms = ?')
+      .run(u.state, u.attempts, u.nextAttemptMs, first, last, JSON.stringify(u.attemptLog), u.id, u.leaseUntilMs).changes === 1;
+  }
+
+  /** Select-then-lease in one job of a write batch: atomic here, and against other processes (BEGIN IMMEDIATE). */
+  async claimDeliveries(nowMs: number, leaseUntilMs: number, limit: number): Promise<Delivery[]> {
+    return this.transaction(async () => {
+      const rows = this.stmt(this.writer, "SELECT * FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_ms <= ? AND lease_until_ms <= ? ORDER BY next_attempt_ms LIMIT ?")
+        .all(nowMs, nowMs, limit) as DeliveryRow[];
+      const lease = this.stmt(this.writer, 'UPDATE webhook_deliveries SET lease_until_ms = ? WHERE id = ?');
+      for (const r of rows) { lease.run(leaseUntilMs, r.id); r.lease_until_ms = leaseUntilMs; }
+      return rows.map(toDelivery);
+    });
+  }
+
+  async expireDeliveries(beforeMs: number): Promise<number> {
+    return this.transaction(async () => this.stmt(this.writer, "DELETE FROM webhook_deliveries WHERE state != 'pending' AND created_ms < ?").run(beforeMs).changes);
+  }
+
+  async listDeliveries(scope: Scope, q: { eventId?: string; endpointId?: string; limit: number }): Promise<Delivery[]> {
+    const where = ['account = ?', 'livemode = ?'];
+    const args: unknown[] = [scope.account, scope.livemode ? 1 : 0];
+    if (q.eventId) { where.push('event_id = ?'); args.push(q.eventId); }
+    if (q.endpointId) { where.push('endpoint_id = ?'); args.push(q.endpointId); }
+    args.push(q.limit);
+    return (this.stmt(this.reader, `SELECT * FROM webhook_deliveries WHERE ${where.join(' AND ')} ORDER BY created_ms DESC, id DESC LIMIT ?`).all(...args) as DeliveryRow[]).map(toDelivery);
+  }
+
+  async endpointFailingSince(scope: Scope, endpointId: string): Promise<number | null> {
+    const lm = scope.livemode ? 1 : 0;
+    const row = this.stmt(this.reader, `SELECT min(first_attempt_ms) AS since FROM webhook_deliveries WHERE account = ? AND livemode = ? AND endpoint_id = ? AND state != 'delivered' AND attempts > 0
+      AND first_attempt_ms > coalesce((SELECT max(last_attempt_ms) FROM webhook_deliveries WHERE account = ? AND livemode = ? AND endpoint_id = ? AND state = 'delivered'), 0)`)
+      .get(scope.account, lm, endpointId, scope.account, lm, endpointId) as { since: number | null };
+    return row.since ?? null;
   }
 
   /**
@@ -386,6 +459,7 @@ export class SqliteStore implements Store {
         run('DELETE FROM object_index');
         run('DELETE FROM objects');
         run('DELETE FROM idempotency');
+        run('DELETE FROM webhook_deliveries');
       })();
       this.rows.clear();
     } finally { release(); }

@@ -91,6 +91,49 @@ export interface IdempotencyRecord {
   lockedUntilMs: number;
 }
 
+// ---- Webhook outbox: one row per (event, endpoint), written in the event's transaction and
+// claimed by delivery workers with a lease (several processes share a PostgreSQL outbox).
+
+export type DeliveryState = 'pending' | 'delivered' | 'failed';
+
+export interface DeliveryAttempt {
+  /** Unix ms the attempt started. */
+  at: number;
+  /** HTTP status, or null when no response came (refused, timeout). */
+  status: number | null;
+  latencyMs: number;
+  /** First bytes of the response body, or the network error. */
+  excerpt: string;
+}
+
+export interface NewDelivery {
+  id: string;
+  eventId: string;
+  endpointId: string;
+  createdMs: number;
+}
+
+export interface Delivery extends NewDelivery {
+  account: string;
+  livemode: boolean;
+  state: DeliveryState;
+  /** Attempts made so far. */
+  attempts: number;
+  nextAttemptMs: number;
+  leaseUntilMs: number;
+  attemptLog: DeliveryAttempt[];
+}
+
+export interface DeliveryUpdate {
+  id: string;
+  /** The lease the claimer holds; the write is skipped (returns false) if it was lost. */
+  leaseUntilMs: number;
+  state: DeliveryState;
+  attempts: number;
+  nextAttemptMs: number;
+  attemptLog: DeliveryAttempt[];
+}
+
 export interface ReadOps {
   get(scope: Scope, id: string): Promise<StoredObject | null>;
   /** Rows in (created, seq) order, newest first for 'older'. */
@@ -108,6 +151,10 @@ export interface Tx extends ReadOps {
   finishIdempotency(scope: Scope, key: string, status: number, body: string): Promise<void>;
   /** Runs after a successful commit (e.g. wake the webhook worker). */
   afterCommit(fn: () => void): void;
+  /** Adds webhook outbox rows (with the event that causes them), due at once. */
+  insertDeliveries(scope: Scope, rows: NewDelivery[]): Promise<void>;
+  /** Records an attempt's outcome if the caller still holds the row's lease; false otherwise. */
+  updateDelivery(u: DeliveryUpdate): Promise<boolean>;
 }
 
 /**
@@ -141,6 +188,20 @@ export interface Store extends ReadOps {
   releaseIdempotency(scope: Scope, key: string): Promise<void>;
   /** Deletes idempotency records older than the cutoff. */
   expireIdempotency(beforeMs: number): Promise<number>;
+  /**
+   * Claims up to `limit` pending deliveries due at `nowMs` whose lease is free, leasing them
+   * until `leaseUntilMs`; a row is handed to one claimer at a time, across processes.
+   */
+  claimDeliveries(nowMs: number, leaseUntilMs: number, limit: number): Promise<Delivery[]>;
+  /** Deliveries of one account and mode, newest first, optionally of one event or endpoint. */
+  listDeliveries(scope: Scope, q: { eventId?: string; endpointId?: string; limit: number }): Promise<Delivery[]>;
+  /**
+   * Since when (Unix ms) the endpoint has failed without a success in between: the first
+   * attempt of its oldest undelivered, attempted row newer than its last success; null if none.
+   */
+  endpointFailingSince(scope: Scope, endpointId: string): Promise<number | null>;
+  /** Deletes finished (delivered or failed) outbox rows created before the cutoff. */
+  expireDeliveries(beforeMs: number): Promise<number>;
   /** Deletes every object of one account (both modes), or of everyone. */
   reset(account?: string): Promise<void>;
   close(): Promise<void>;
