@@ -173,11 +173,8 @@ export class SqliteStore implements Store {
     this.reader = new Database(file, { readonly: true });
     this.reader.pragma('busy_timeout = 5000');
     this.dataVersion = this.writer.prepare('PRAGMA data_version').pluck();
-    for (const db of [this.writer, this.reader]) {
-      // Reads through a memory map instead of read() calls, and a larger page cache.
-      db.pragma('mmap_size = 268435456');
-      db.pragma('cache_size = -32000');
-    }
+    // SQLite's default page cache (2 MB per connection) and no memory map: mapped pages of a
+    // large store would count as the server's resident memory, for little speed.
   }
 
   /** Transaction control through cached prepared statements (exec would re-parse the SQL each time). */
