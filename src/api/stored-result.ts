@@ -18,7 +18,7 @@ export function plain<T extends object>(value: T | StoredResult): T {
 export class BodyCache {
   private entries = new Map<string, string>();
   private chars = 0;
-  constructor(private readonly maxChars = 4 * 1024 * 1024) {}
+  constructor(private readonly maxChars = 2 * 1024 * 1024) {}
 
   key(account: string, s: StoredObject, apiVersion: string): string {
     return `${account}:${s.seq}:${s.version}:${apiVersion}`;

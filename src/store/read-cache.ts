@@ -15,7 +15,7 @@ interface Entry {
 export class RowCache {
   private entries = new Map<string, Entry>();
   private chars = 0;
-  constructor(private readonly maxEntries = 5000, private readonly maxChars = 4 * 1024 * 1024) {}
+  constructor(private readonly maxEntries = 2000, private readonly maxChars = 2 * 1024 * 1024) {}
 
   static key(scope: Scope, id: string): string {
     return `${scope.livemode ? 'l' : 't'}${scope.account}\u0000${id}`;
