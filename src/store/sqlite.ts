@@ -430,10 +430,17 @@ export class SqliteStore implements Store {
     const flightKey = inFlightKey(scope, key);
     const claim = this.inFlight.get(flightKey);
     if (!claim) return; // released already: nothing to record
-    const taken = this.recordedResult(this.writer, scope, key, claim.createdMs);
-    if (taken) throw new IdempotencyTaken(taken);
-    this.stmt(this.writer, "INSERT OR REPLACE INTO idempotency (account, livemode, key, request_hash, state, status, body, created_ms, locked_until_ms) VALUES (?, ?, ?, ?, 'done', ?, ?, ?, 0)")
-      .run(scope.account, scope.livemode ? 1 : 0, key, claim.requestHash, status, body, claim.createdMs);
+    const args = [scope.account, scope.livemode ? 1 : 0, key, claim.requestHash, status, body, claim.createdMs];
+    // Usually the key is new: one INSERT. A row already there is another process's answer,
+    // unless it has expired or is a pending claim of an older Pinstripe, which are replaced.
+    const inserted = this.stmt(this.writer, "INSERT INTO idempotency (account, livemode, key, request_hash, state, status, body, created_ms, locked_until_ms) VALUES (?, ?, ?, ?, 'done', ?, ?, ?, 0) ON CONFLICT (account, livemode, key) DO NOTHING")
+      .run(...args).changes === 1;
+    if (!inserted) {
+      const taken = this.recordedResult(this.writer, scope, key, claim.createdMs);
+      if (taken) throw new IdempotencyTaken(taken);
+      this.stmt(this.writer, "INSERT OR REPLACE INTO idempotency (account, livemode, key, request_hash, state, status, body, created_ms, locked_until_ms) VALUES (?, ?, ?, ?, 'done', ?, ?, ?, 0)")
+        .run(...args);
+    }
     // The claim stays visible until the result is committed, so no duplicate slips in between.
     hooks.push(() => this.inFlight.delete(flightKey));
   }
