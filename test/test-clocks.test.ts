@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import Stripe from 'stripe';
 import { FrozenClock } from '../src/api/clock.js';
 import { registerTimeHandler, runDue, type DueItem } from '../src/engine/scheduler.js';
+import { twoYearsAfter } from '../src/resources/test-clocks.js';
 import { freshKey, startTestServer, type TestServer } from './helpers/server.js';
 
 let t: TestServer;
@@ -81,9 +82,11 @@ describe('test clocks', () => {
     const events = (await s.events.list()).data;
     assert.deepEqual(events[0]!.data.object, ready);
     assert.deepEqual(events[1]!.data.object, adv);
-    // Advance again from the new time.
-    await s.testHelpers.testClocks.advance(c.id, { frozen_time: target + 1 });
-    assert.equal((await s.testHelpers.testClocks.retrieve(c.id)).frozen_time, target + 1);
+    // Advance again from the new time, by the most allowed: two years.
+    const far = Date.UTC(2027, 6, 16, 15, 6, 40) / 1000;
+    assert.equal(far, target + 730 * DAY);
+    await s.testHelpers.testClocks.advance(c.id, { frozen_time: far });
+    assert.equal((await s.testHelpers.testClocks.retrieve(c.id)).frozen_time, far);
   });
 
   test('advance errors: not later than the current time, unknown clock, deleted clock', async () => {
@@ -92,6 +95,10 @@ describe('test clocks', () => {
     for (const frozen_time of [T0, T0 - 1]) {
       await rejects(s.testHelpers.testClocks.advance(c.id, { frozen_time }), { status: 400, message: /frozen_time must be after/, param: 'frozen_time' });
     }
+    // With no subscriptions, at most two years ahead (T0 is 2025-06-15T15:06:40Z: two years is 730 days).
+    assert.equal(T0 + 730 * DAY, Date.UTC(2027, 5, 15, 15, 6, 40) / 1000);
+    await rejects(s.testHelpers.testClocks.advance(c.id, { frozen_time: T0 + 730 * DAY + 1 }), { status: 400, message: /cannot be more than two years/, param: 'frozen_time' });
+    assert.equal(twoYearsAfter(Date.UTC(2024, 1, 29, 12) / 1000), Date.UTC(2026, 2, 1, 12) / 1000, '29 February two years on');
     assert.deepEqual(await s.testHelpers.testClocks.retrieve(c.id), c, 'a refused advance changes nothing');
     assert.deepEqual(await eventTypes(s), ['test_helpers.test_clock.created']);
     const missing = { status: 404, message: "No such test_clock: 'clock_nope'", param: 'id', code: 'resource_missing' };

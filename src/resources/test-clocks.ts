@@ -50,6 +50,13 @@ async function deleteCustomer(ctx: WriteContext, row: StoredObject): Promise<voi
   await emitEvent(ctx, 'customer.deleted', eventView(customers, latest.data));
 }
 
+/** The same moment two calendar years later (UTC; 29 February becomes 1 March). */
+export function twoYearsAfter(seconds: number): number {
+  const d = new Date(seconds * 1000);
+  d.setUTCFullYear(d.getUTCFullYear() + 2);
+  return Math.floor(d.getTime() / 1000);
+}
+
 async function advance(ctx: WriteContext, params: Params, id: string): Promise<Obj> {
   const current = await loadClock(ctx, id, true);
   const clock = current.data;
@@ -59,6 +66,12 @@ async function advance(ctx: WriteContext, params: Params, id: string): Promise<O
   }
   if (target <= clock.frozen_time) {
     throw invalidRequest(`The frozen_time must be after the test clock's current frozen_time (${clock.frozen_time}).`, 'frozen_time');
+  }
+  // "If there are no subscriptions in this test clock, it cannot be more than two years in the
+  // future" (API reference). Subscriptions (two intervals of the shortest one) tighten this later.
+  const limit = twoYearsAfter(clock.frozen_time);
+  if (target > limit) {
+    throw invalidRequest(`The frozen_time cannot be more than two years after the test clock's current frozen_time (at most ${limit}).`, 'frozen_time');
   }
   const advancing = { ...clock, status: 'advancing', status_details: { advancing: { target_frozen_time: target } } };
   const stored = await ctx.tx.update(ctx.scope, { id, version: current.version, data: advancing, index: [] });
