@@ -30,7 +30,8 @@ export const EMITTED_EVENT_TYPES: readonly string[] = [
   'product.deleted', 'product.updated', 'radar.early_fraud_warning.created', 'refund.created',
   'refund.failed', 'refund.updated', 'review.closed', 'review.opened', 'setup_intent.canceled',
   'setup_intent.created', 'setup_intent.requires_action', 'setup_intent.setup_failed',
-  'setup_intent.succeeded',
+  'setup_intent.succeeded', 'test_helpers.test_clock.advancing', 'test_helpers.test_clock.created',
+  'test_helpers.test_clock.deleted', 'test_helpers.test_clock.ready',
 ];
 
 /** Does an endpoint subscribed to `enabled` receive an event of `type`? */

@@ -136,6 +136,8 @@ export const customers: ResourceDef = {
       const clock = await ctx.db.get(ctx.scope, p.test_clock);
       if (!clock || clock.type !== 'test_helpers.test_clock' || clock.deleted) throw noSuchResource('test_clock', p.test_clock, 'test_clock');
       c.test_clock = p.test_clock;
+      // Objects living in a test clock's time are created at its frozen time.
+      c.created = clock.data.frozen_time;
     }
     applyCommon(ctx, c, p);
     await paymentMethodParams(ctx, c, p);

@@ -20,6 +20,7 @@ import { taxRates } from './tax-rates.js';
 import { shippingRates } from './shipping-rates.js';
 import { customerDiscounts } from './discounts.js';
 import { webhookEndpoints } from './webhook-endpoints.js';
+import { testClocks } from './test-clocks.js';
 import { operationsFor, type Operation, type ResourceDef } from './define.js';
 
 export const RESOURCES: readonly ResourceDef[] = [
@@ -32,6 +33,8 @@ export const RESOURCES: readonly ResourceDef[] = [
   webhookEndpoints,
   // Billing catalogue and discounts (issue 7).
   coupons, promotionCodes, taxRates, customerDiscounts, shippingRates,
+  // Test clocks (issue 7).
+  testClocks,
 ];
 
 export function allOperations(): Operation[] {
