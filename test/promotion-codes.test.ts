@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import Stripe from 'stripe';
 import { FrozenClock } from '../src/api/clock.js';
 import { freshKey, startTestServer, type TestServer } from './helpers/server.js';
+import { rejects } from './helpers/errors.js';
 import { asAccount as asAccountOf } from './helpers/context.js';
 import type { WriteContext } from '../src/api/context.js';
 import { redeemPromotionCode } from '../src/resources/promotion-codes.js';
@@ -16,17 +17,6 @@ before(async () => { clock = new FrozenClock(T0); t = await startTestServer({ cl
 after(() => t.close());
 
 const account = () => t.stripe(freshKey());
-
-async function rejects(p: Promise<unknown>, x: { status: number; message: string | RegExp; param?: string; code?: string }): Promise<void> {
-  await assert.rejects(p, (e: any) => {
-    assert.ok(e instanceof Stripe.errors.StripeInvalidRequestError, `not an InvalidRequestError: ${e}`);
-    assert.equal(e.statusCode, x.status);
-    if (x.message instanceof RegExp) assert.match(e.message, x.message); else assert.equal(e.message, x.message);
-    assert.equal(e.param, x.param);
-    assert.equal(e.code, x.code);
-    return true;
-  });
-}
 
 const PROMO_KEYS = ['active', 'code', 'created', 'customer', 'customer_account', 'expires_at', 'id', 'livemode', 'max_redemptions', 'metadata',
   'object', 'promotion', 'restrictions', 'times_redeemed'];

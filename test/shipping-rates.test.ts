@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import Stripe from 'stripe';
 import { FrozenClock } from '../src/api/clock.js';
 import { freshKey, startTestServer, type TestServer } from './helpers/server.js';
+import { rejects } from './helpers/errors.js';
 
 let t: TestServer;
 const T0 = 1_750_000_000;
@@ -12,17 +13,6 @@ before(async () => { t = await startTestServer({ clock }); });
 after(() => t.close());
 
 const account = () => t.stripe(freshKey());
-
-async function rejects(p: Promise<unknown>, x: { status: number; message: string | RegExp; param?: string; code?: string }): Promise<void> {
-  await assert.rejects(p, (e: any) => {
-    assert.ok(e instanceof Stripe.errors.StripeInvalidRequestError, `not an InvalidRequestError: ${e}`);
-    assert.equal(e.statusCode, x.status);
-    if (x.message instanceof RegExp) assert.match(e.message, x.message); else assert.equal(e.message, x.message);
-    assert.equal(e.param, x.param);
-    assert.equal(e.code, x.code);
-    return true;
-  });
-}
 
 const KEYS = ['active', 'created', 'delivery_estimate', 'display_name', 'fixed_amount', 'id', 'livemode', 'metadata', 'object', 'tax_behavior', 'tax_code', 'type'];
 

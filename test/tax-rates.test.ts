@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import Stripe from 'stripe';
 import { FrozenClock } from '../src/api/clock.js';
 import { freshKey, startTestServer, type TestServer } from './helpers/server.js';
+import { rejects } from './helpers/errors.js';
 import { taxAmount } from '../src/resources/tax-rates.js';
 
 let t: TestServer;
@@ -13,17 +14,6 @@ before(async () => { t = await startTestServer({ clock }); });
 after(() => t.close());
 
 const account = () => t.stripe(freshKey());
-
-async function rejects(p: Promise<unknown>, x: { status: number; message: string | RegExp; param?: string; code?: string }): Promise<void> {
-  await assert.rejects(p, (e: any) => {
-    assert.ok(e instanceof Stripe.errors.StripeInvalidRequestError, `not an InvalidRequestError: ${e}`);
-    assert.equal(e.statusCode, x.status);
-    if (x.message instanceof RegExp) assert.match(e.message, x.message); else assert.equal(e.message, x.message);
-    assert.equal(e.param, x.param);
-    assert.equal(e.code, x.code);
-    return true;
-  });
-}
 
 const KEYS = ['active', 'country', 'created', 'description', 'display_name', 'effective_percentage', 'flat_amount', 'id', 'inclusive',
   'jurisdiction', 'jurisdiction_level', 'livemode', 'metadata', 'object', 'percentage', 'rate_type', 'state', 'tax_type'];

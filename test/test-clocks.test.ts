@@ -6,6 +6,7 @@ import { FrozenClock } from '../src/api/clock.js';
 import { registerTimeHandler, runDue, type DueItem } from '../src/engine/scheduler.js';
 import { twoYearsAfter } from '../src/resources/test-clocks.js';
 import { freshKey, startTestServer, type TestServer } from './helpers/server.js';
+import { rejects } from './helpers/errors.js';
 
 let t: TestServer;
 const T0 = 1_750_000_000;
@@ -14,17 +15,6 @@ before(async () => { t = await startTestServer({ clock }); });
 after(() => t.close());
 
 const account = () => t.stripe(freshKey());
-
-async function rejects(p: Promise<unknown>, x: { status: number; message: string | RegExp; param?: string; code?: string }): Promise<void> {
-  await assert.rejects(p, (e: any) => {
-    assert.ok(e instanceof Stripe.errors.StripeInvalidRequestError, `not an InvalidRequestError: ${e}`);
-    assert.equal(e.statusCode, x.status);
-    if (x.message instanceof RegExp) assert.match(e.message, x.message); else assert.equal(e.message, x.message);
-    assert.equal(e.param, x.param);
-    assert.equal(e.code, x.code);
-    return true;
-  });
-}
 
 const KEYS = ['created', 'deletes_after', 'frozen_time', 'id', 'livemode', 'name', 'object', 'status', 'status_details'];
 const DAY = 86_400;
