@@ -19,7 +19,7 @@ import {
   type NetworkDecline,
 } from '../engine/payments/index.js';
 import type { StoredObject } from '../store/store.js';
-import { operationParams, type ParamSchema } from '../generated/params.js';
+import { LEGACY_TYPES, cardPaymentMethodData } from './intent-params.js';
 import { eventCharge, insertCharge } from './charges.js';
 import { canonicalize } from '../api/render.js';
 import { createFromData, loadCustomer, resolvePaymentMethod } from './payment-methods.js';
@@ -33,21 +33,8 @@ const SUPPORTED_TYPES = ['card', 'us_bank_account', 'sepa_debit'];
 /** Card authorizations expire seven days after they are made if not captured. */
 export const AUTHORIZATION_SECONDS = 7 * 86_400;
 const AUTH_OPEN = 'authorization_open';
-/** `payment_method_types`, which current SDK types call allowed_payment_method_types, is still accepted. */
-const LEGACY_TYPES = { payment_method_types: { t: 'array' as const, items: { t: 'string' as const } } };
 
-/** payment_method_data as Stripe.js sends it: with `type: card` and raw `card` data (publishable keys). */
-function cardPaymentMethodData(): Record<string, ParamSchema> {
-  const base = operationParams('POST', '/v1/payment_intents/{id}/confirm')?.params.props?.payment_method_data;
-  const cardSchema = operationParams('POST', '/v1/payment_methods')?.params.props?.card;
-  if (!base || !cardSchema) return {};
-  const pmd = structuredClone(base) as ParamSchema & { props: Record<string, ParamSchema> };
-  const type = pmd.props.type;
-  if (type && type.t === 'enum' && !type.values?.includes('card')) type.values = ['card', ...(type.values ?? [])];
-  pmd.props.card = cardSchema;
-  return { payment_method_data: pmd };
-}
-const WITH_CARD_DATA = cardPaymentMethodData();
+const WITH_CARD_DATA = cardPaymentMethodData('/v1/payment_intents/{id}/confirm');
 
 export const RETURN_URL_REQUIRED = 'A `return_url` must be specified because this Payment Intent is configured to automatically accept the payment methods enabled in the Dashboard, some of which may require a full page redirect to succeed. If you do not want to accept redirect-based payment methods, set `automatic_payment_methods[enabled]` to `true` and `automatic_payment_methods[allow_redirects]` to `never` when creating Setup Intents and Payment Intents.';
 

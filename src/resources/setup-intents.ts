@@ -12,7 +12,7 @@ import type { ReadContext, WriteContext } from '../api/context.js';
 import { emitEvent } from '../events/events.js';
 import { authorize, cardError, lastPaymentError, loadCardRef, markSetUp, threeDSecureResult, type NetworkDecline } from '../engine/payments/index.js';
 import type { StoredObject } from '../store/store.js';
-import { operationParams, type ParamSchema } from '../generated/params.js';
+import { LEGACY_TYPES, cardPaymentMethodData } from './intent-params.js';
 import { RETURN_URL_REQUIRED } from './payment-intents.js';
 import { attachPaymentMethod, createFromData, loadCustomer, resolvePaymentMethod } from './payment-methods.js';
 import { indexEntries, insertObject, newObjectBase, type Obj, type ResourceDef } from './define.js';
@@ -24,18 +24,7 @@ function unexpectedState(message: string, si?: Obj): StripeError {
   return new StripeError(400, { type: 'invalid_request_error', code: 'setup_intent_unexpected_state', message, ...(si ? { setup_intent: si } : {}) });
 }
 
-const LEGACY_TYPES = { payment_method_types: { t: 'array' as const, items: { t: 'string' as const } } };
-function cardPaymentMethodData(): Record<string, ParamSchema> {
-  const base = operationParams('POST', '/v1/setup_intents/{id}/confirm')?.params.props?.payment_method_data;
-  const cardSchema = operationParams('POST', '/v1/payment_methods')?.params.props?.card;
-  if (!base || !cardSchema) return {};
-  const pmd = structuredClone(base) as ParamSchema & { props: Record<string, ParamSchema> };
-  const type = pmd.props.type;
-  if (type && type.t === 'enum' && !type.values?.includes('card')) type.values = ['card', ...(type.values ?? [])];
-  pmd.props.card = cardSchema;
-  return { payment_method_data: pmd };
-}
-const WITH_CARD_DATA = cardPaymentMethodData();
+const WITH_CARD_DATA = cardPaymentMethodData('/v1/setup_intents/{id}/confirm');
 
 async function save(ctx: WriteContext, def: ResourceDef, row: StoredObject, next: Obj, eventType?: string): Promise<StoredObject> {
   const data = canonicalize(next);
