@@ -28,6 +28,8 @@ export interface NewCharge {
   pending?: boolean;
   /** Manual capture: the authorization expires then (payment_method_details.card.capture_before). */
   captureBefore?: number;
+  /** Manual capture with incremental authorization requested and supported (payment_method_details.card.incremental_authorization). */
+  incrementalAuthorization?: boolean;
   /** payment_method_details for non-card methods. */
   methodDetails?: Obj;
   captured: boolean;
@@ -75,6 +77,7 @@ export async function insertCharge(ctx: WriteContext, c: NewCharge): Promise<Obj
     payment_method_details: c.methodDetails ?? chargeMethodDetails(pm.card, c.checks, c.amount, c.threeDS, c.succeeded && !c.captured),
   };
   if (c.captureBefore !== undefined && ch.payment_method_details.card) ch.payment_method_details.card.capture_before = c.captureBefore;
+  if (c.incrementalAuthorization && ch.payment_method_details.card) ch.payment_method_details.card.incremental_authorization = { status: 'available' };
   Object.assign(ch, {
     receipt_email: c.receipt_email,
     receipt_number: null,

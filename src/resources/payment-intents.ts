@@ -66,6 +66,7 @@ function paymentMethodOptions(p: Params | undefined, current?: Obj): Obj {
     if (c.network !== undefined) card.network = c.network;
     if (c.capture_method !== undefined) card.capture_method = c.capture_method;
     if (c.setup_future_usage !== undefined) card.setup_future_usage = c.setup_future_usage;
+    if (c.request_incremental_authorization !== undefined) card.request_incremental_authorization = c.request_incremental_authorization;
   }
   return { card };
 }
@@ -307,7 +308,7 @@ export async function attempt(ctx: WriteContext, row: StoredObject | null, pi: O
   }
   const charge = await insertCharge(ctx, {
     id: chargeId,
-    ...(manual ? { captureBefore: ctx.now() + AUTHORIZATION_SECONDS } : {}),
+    ...(manual ? { captureBefore: ctx.now() + AUTHORIZATION_SECONDS, incrementalAuthorization: incrementalAvailable(pi, pm) } : {}),
     amount: pi.amount, currency: pi.currency, customer: pi.customer, description: pi.description, metadata: pi.metadata,
     payment_intent: pi.id, paymentMethod: pm, outcome: result.outcome, checks: result.checks, threeDS,
     succeeded: true, captured: !manual, receipt_email: pi.receipt_email, shipping: pi.shipping,
@@ -451,6 +452,74 @@ export async function capturePaymentIntent(ctx: WriteContext, id: string, p: Par
   return (await savePi(ctx, row, pi, 'payment_intent.succeeded')).data;
 }
 
+// ---- Incremental authorization (https://docs.stripe.com/payments/incremental-authorization)
+
+/** Card brands Stripe increments online authorizations for. */
+const INCREMENTAL_BRANDS = ['visa', 'mastercard', 'amex', 'discover', 'unionpay'];
+/** Each PaymentIntent has at most ten incremental authorization attempts, declines included. */
+export const MAX_INCREMENT_ATTEMPTS = 10;
+const INCREMENTS_TYPE = 'pinstripe.increments';
+
+/** A manual-capture card authorization that asked for incremental authorization support, on a brand that has it. */
+function incrementalAvailable(pi: Obj, pm: Obj): boolean {
+  return pi.payment_method_options?.card?.request_incremental_authorization === 'if_available' && INCREMENTAL_BRANDS.includes(pm.card?.brand);
+}
+
+/**
+ * The issuer's answer to an increment: declined when the new total is more than the larger of
+ * +$500 (in USD) and +500% over the amount authorized so far.
+ */
+function incrementApproved(previous: number, amount: number, currency: string): boolean {
+  const cap = Math.max(previous * 6, currency === 'usd' ? previous + 50_000 : 0);
+  return amount <= cap;
+}
+
+async function incrementAuthorization(ctx: WriteContext, id: string, p: Params): Promise<Obj> {
+  const row = await load(ctx, id, true);
+  const pi = structuredClone(row.data);
+  for (const unsupported of ['application_fee_amount', 'transfer_data'] as const) {
+    if (p[unsupported] !== undefined) throw invalidRequest(`Pinstripe does not support \`${unsupported}\` on PaymentIntents yet.`, unsupported);
+  }
+  if (pi.status !== 'requires_capture') {
+    throw unexpectedState(`This PaymentIntent could not be incremented because it has a status of ${pi.status}. Only a PaymentIntent with one of the following statuses may be incremented: requires_capture.`, pi);
+  }
+  const chRow = (await ctx.tx.getForUpdate(ctx.scope, pi.latest_charge))!;
+  const ch = structuredClone(chRow.data);
+  if (ch.payment_method_details?.card?.incremental_authorization?.status !== 'available') {
+    throw new StripeError(400, { type: 'invalid_request_error', message: 'This PaymentIntent is not eligible for incremental authorization because you did not request support using `request_incremental_authorization` when you created or confirmed it.', payment_intent: pi });
+  }
+  const amount: number = p.amount;
+  checkAmount(amount, pi.currency);
+  if (amount <= pi.amount) {
+    throw invalidRequest(`The amount provided (${amount}) must be greater than the PaymentIntent's current amount (${pi.amount}). An incremental authorization can only increase the authorized amount.`, 'amount');
+  }
+  // Attempts (declines included) are counted beside the intent, out of its public fields.
+  const counterId = `${pi.id}.increments`;
+  const counter = await ctx.tx.getForUpdate(ctx.scope, counterId);
+  const attempts = (counter?.data.attempts as number | undefined) ?? 0;
+  if (attempts >= MAX_INCREMENT_ATTEMPTS) {
+    throw new StripeError(400, { type: 'invalid_request_error', message: `This PaymentIntent has reached the maximum of ${MAX_INCREMENT_ATTEMPTS} incremental authorization attempts.`, payment_intent: pi });
+  }
+  if (counter) await ctx.tx.update(ctx.scope, { id: counterId, version: counter.version, data: { attempts: attempts + 1 }, index: [] });
+  else await ctx.tx.insert(ctx.scope, { id: counterId, type: INCREMENTS_TYPE, created: ctx.now(), data: { attempts: 1 }, index: [] });
+  if (!incrementApproved(pi.amount, amount, pi.currency)) {
+    // Declined: nothing on the intent or the charge changes; the attempt is counted (the error commits).
+    const pmRow = await ctx.tx.get(ctx.scope, ch.payment_method);
+    throw cardError('generic_decline', { charge: ch.id, payment_intent: pi, payment_method: pmRow?.data }).committing();
+  }
+  ch.amount = amount;
+  ch.payment_method_details.card.amount_authorized = amount;
+  ch.payment_method_details.card.overcapture.maximum_amount_capturable = amount;
+  if (p.description !== undefined) { pi.description = p.description; ch.description = p.description; }
+  if (p.statement_descriptor !== undefined) { pi.statement_descriptor = p.statement_descriptor; ch.statement_descriptor = p.statement_descriptor; }
+  pi.metadata = applyMetadata(pi.metadata, p.metadata);
+  const { saveObject } = await import('./define.js');
+  await saveObject(ctx, charges, chRow, ch);
+  pi.amount = amount;
+  pi.amount_capturable = amount;
+  return (await savePi(ctx, row, pi, 'payment_intent.amount_capturable_updated')).data;
+}
+
 async function cancel(ctx: WriteContext, id: string, p: Params): Promise<Obj> {
   const row = await load(ctx, id, true);
   const pi = structuredClone(row.data);
@@ -542,6 +611,7 @@ export const paymentIntents: ResourceDef = {
     },
     { method: 'POST', path: '/v1/payment_intents/{id}/capture', write: true, handler: (ctx, p, path) => capturePaymentIntent(ctx as WriteContext, path.id!, p) },
     { method: 'POST', path: '/v1/payment_intents/{id}/cancel', write: true, handler: (ctx, p, path) => cancel(ctx as WriteContext, path.id!, p) },
+    { method: 'POST', path: '/v1/payment_intents/{id}/increment_authorization', write: true, handler: (ctx, p, path) => incrementAuthorization(ctx as WriteContext, path.id!, p) },
   ],
 };
 

@@ -226,6 +226,32 @@ export const refunds: ResourceDef = {
       },
     },
     {
+      // The charge's own refunds list (the older API stripe-node no longer wraps): same items as /v1/refunds?charge=.
+      method: 'GET', path: '/v1/charges/{id}/refunds', paramsKey: 'GET /v1/application_fees/{id}/refunds', write: false, returnsList: true,
+      handler: async (ctx, p, path) => {
+        await settleDueRefunds(ctx);
+        const ch = await ctx.db.get(ctx.scope, path.id!);
+        if (!ch || ch.type !== 'charge') throw noSuchResource('charge', path.id!);
+        const { listObjects } = await import('../api/list.js');
+        const url = `/v1/charges/${ch.id}/refunds`;
+        const { rows, has_more } = await listObjects(ctx, {
+          type: 'refund', url, limit: p.limit, starting_after: p.starting_after, ending_before: p.ending_before, index: { field: 'charge', value: ch.id },
+        });
+        return { object: 'list', data: rows.map((r) => publicRefund(r.data)), has_more, url };
+      },
+    },
+    {
+      method: 'GET', path: '/v1/charges/{id}/refunds/{refund}', paramsKey: 'GET /v1/refunds/{id}', write: false,
+      handler: async (ctx, _p, path) => {
+        await settleDueRefunds(ctx);
+        const ch = await ctx.db.get(ctx.scope, path.id!);
+        if (!ch || ch.type !== 'charge') throw noSuchResource('charge', path.id!);
+        const row = await ctx.db.get(ctx.scope, path.refund!);
+        if (!row || row.type !== 'refund' || row.data.charge !== ch.id) throw noSuchResource('refund', path.refund!);
+        return publicRefund(row.data);
+      },
+    },
+    {
       method: 'GET', path: '/v1/refunds', write: false, returnsList: true,
       handler: async (ctx, p) => {
         await settleDueRefunds(ctx);
