@@ -5,10 +5,12 @@ import assert from 'node:assert/strict';
 import Stripe from 'stripe';
 import { FrozenClock } from '../src/api/clock.js';
 import { freshKey, startTestServer, type TestServer } from './helpers/server.js';
+import { PAYMENTS_EPOCH } from './helpers/timers.js';
 
 let t: TestServer;
 let clock: FrozenClock;
-before(async () => { clock = new FrozenClock(1_780_000_000); t = await startTestServer({ clock }); });
+// A clock no other suite's tick reaches (uncaptured authorizations must not expire under the tests).
+before(async () => { clock = new FrozenClock(PAYMENTS_EPOCH); t = await startTestServer({ clock, schedulerTickMs: false }); });
 after(() => t.close());
 
 const card: any = { payment_method_types: ['card'] };

@@ -130,7 +130,6 @@ export const charges: ResourceDef = {
     {
       method: 'GET', path: '/v1/charges/{id}', write: false,
       handler: async (ctx, _p, path) => {
-        await (await import('./bank-debits.js')).settleDueBankDebits(ctx);
         const row = await ctx.db.get(ctx.scope, path.id!);
         if (!row || row.type !== 'charge') throw noSuchResource('charge', path.id!);
         return row.data;
@@ -139,7 +138,6 @@ export const charges: ResourceDef = {
     {
       method: 'GET', path: '/v1/charges', write: false, returnsList: true,
       handler: async (ctx, p) => {
-        await (await import('./bank-debits.js')).settleDueBankDebits(ctx);
         const { listObjects } = await import('../api/list.js');
         const plan = def.listFilters!(p);
         const { rows, has_more } = await listObjects(ctx, { type: 'charge', url: '/v1/charges', limit: p.limit, starting_after: p.starting_after, ending_before: p.ending_before, created: p.created, ...plan });

@@ -19,6 +19,9 @@ import {
   type NetworkDecline,
 } from '../engine/payments/index.js';
 import type { StoredObject } from '../store/store.js';
+import { cancelTimer, registerTimeHandler, scheduleTimer } from '../engine/scheduler.js';
+import { customerTestClock } from '../engine/payments/index.js';
+import './bank-debits.js'; // registers the bank debits' settlement timer at load
 import { LEGACY_TYPES, cardPaymentMethodData } from './intent-params.js';
 import { eventCharge, insertCharge } from './charges.js';
 import { canonicalize } from '../api/render.js';
@@ -30,9 +33,15 @@ const CONFIRMABLE = ['requires_payment_method', 'requires_confirmation', 'requir
 const CANCELABLE = ['requires_payment_method', 'requires_capture', 'requires_confirmation', 'requires_action', 'processing'];
 const UPDATABLE = ['requires_payment_method', 'requires_confirmation', 'requires_action'];
 const SUPPORTED_TYPES = ['card', 'us_bank_account', 'sepa_debit'];
-/** Card authorizations expire seven days after they are made if not captured. */
+/**
+ * Card authorizations expire if not captured: seven days after they are made, except Visa
+ * merchant-initiated (off-session) ones, whose window is 4 days 18 hours
+ * (https://docs.stripe.com/payments/place-a-hold-on-a-payment-method).
+ */
 export const AUTHORIZATION_SECONDS = 7 * 86_400;
-const AUTH_OPEN = 'authorization_open';
+export const VISA_MIT_AUTHORIZATION_SECONDS = 4 * 86_400 + 18 * 3600;
+/** The scheduler's timer that cancels an intent whose authorization expired uncaptured. */
+const EXPIRE_KIND = 'payment_intent.authorization_expire';
 
 const WITH_CARD_DATA = cardPaymentMethodData('/v1/payment_intents/{id}/confirm');
 
@@ -299,6 +308,7 @@ export async function attempt(ctx: WriteContext, row: StoredObject | null, pi: O
 
   // Authorized.
   const chargeId = ctx.services.ids.id('ch');
+  const captureBefore = ctx.now() + (o.offSession && pm.card?.brand === 'visa' ? VISA_MIT_AUTHORIZATION_SECONDS : AUTHORIZATION_SECONDS);
   let txn: Obj | null = null;
   if (!manual) {
     txn = await recordBalanceTransaction(ctx, {
@@ -308,7 +318,7 @@ export async function attempt(ctx: WriteContext, row: StoredObject | null, pi: O
   }
   const charge = await insertCharge(ctx, {
     id: chargeId,
-    ...(manual ? { captureBefore: ctx.now() + AUTHORIZATION_SECONDS, incrementalAuthorization: incrementalAvailable(pi, pm) } : {}),
+    ...(manual ? { captureBefore, incrementalAuthorization: incrementalAvailable(pi, pm) } : {}),
     amount: pi.amount, currency: pi.currency, customer: pi.customer, description: pi.description, metadata: pi.metadata,
     payment_intent: pi.id, paymentMethod: pm, outcome: result.outcome, checks: result.checks, threeDS,
     succeeded: true, captured: !manual, receipt_email: pi.receipt_email, shipping: pi.shipping,
@@ -322,6 +332,7 @@ export async function attempt(ctx: WriteContext, row: StoredObject | null, pi: O
   if (manual) {
     pi.status = 'requires_capture';
     pi.amount_capturable = pi.amount;
+    await scheduleTimer(ctx, { kind: EXPIRE_KIND, key: pi.id, at: captureBefore, testClock: await customerTestClock(ctx, pi.customer) });
   } else {
     pi.status = 'succeeded';
     pi.amount_received = pi.amount;
@@ -378,10 +389,15 @@ export async function settleThreeDS(ctx: WriteContext, id: string, clientSecret:
   }
 }
 
-/** Cancels an intent whose authorization expired uncaptured (cancellation_reason automatic). */
+/**
+ * An authorization expired uncaptured: the funds are released (the charge is refunded in full,
+ * charge.expired) and the intent is canceled by Stripe (cancellation_reason automatic).
+ */
 async function expireAuthorization(ctx: WriteContext, row: StoredObject): Promise<StoredObject> {
   const { releaseAuthorization } = await import('./refunds.js');
   await releaseAuthorization(ctx, row.data.latest_charge);
+  const ch = await ctx.tx.get(ctx.scope, row.data.latest_charge);
+  if (ch) await emitEvent(ctx, 'charge.expired', eventCharge(ch.data));
   const pi = { ...structuredClone(row.data), status: 'canceled', canceled_at: ctx.now(), cancellation_reason: 'automatic', amount_capturable: 0 };
   return savePi(ctx, row, pi, 'payment_intent.canceled');
 }
@@ -393,20 +409,12 @@ async function authorizationExpired(ctx: ReadContext, pi: Obj): Promise<boolean>
   return typeof before === 'number' && before <= ctx.now();
 }
 
-/** Lazily, on reads: uncaptured authorizations past capture_before are released. */
-export async function settleExpiredAuthorizations(ctx: ReadContext): Promise<void> {
-  const open = await ctx.db.scan(ctx.scope, { type: 'payment_intent', index: { field: AUTH_OPEN, value: '1' }, direction: 'newer', limit: 100 });
-  const due: string[] = [];
-  for (const r of open) if (await authorizationExpired(ctx, r.data)) due.push(r.id);
-  if (!due.length) return;
-  await ctx.services.store.transaction(async (tx) => {
-    const w: WriteContext = { ...ctx, db: tx, tx };
-    for (const id of due) {
-      const row = await tx.getForUpdate(ctx.scope, id);
-      if (row && await authorizationExpired(w, row.data)) await expireAuthorization(w, row);
-    }
-  });
-}
+registerTimeHandler(EXPIRE_KIND, {
+  async run(ctx, item) {
+    const row = await ctx.tx.getForUpdate(ctx.scope, item.key);
+    if (row && row.type === 'payment_intent' && await authorizationExpired(ctx, row.data)) await expireAuthorization(ctx, row);
+  },
+});
 
 export async function capturePaymentIntent(ctx: WriteContext, id: string, p: Params): Promise<Obj> {
   let row = await load(ctx, id, true);
@@ -449,6 +457,7 @@ export async function capturePaymentIntent(ctx: WriteContext, id: string, p: Par
   pi.status = 'succeeded';
   pi.amount_capturable = 0;
   pi.amount_received = amount;
+  await cancelTimer(ctx, EXPIRE_KIND, pi.id);
   return (await savePi(ctx, row, pi, 'payment_intent.succeeded')).data;
 }
 
@@ -530,6 +539,7 @@ async function cancel(ctx: WriteContext, id: string, p: Params): Promise<Obj> {
     const { releaseAuthorization } = await import('./refunds.js');
     await releaseAuthorization(ctx, pi.latest_charge);
     pi.amount_capturable = 0;
+    await cancelTimer(ctx, EXPIRE_KIND, pi.id);
   }
   pi.status = 'canceled';
   pi.canceled_at = ctx.now();
@@ -568,7 +578,6 @@ export const paymentIntents: ResourceDef = {
   search: STRIPE_SEARCH_FIELDS.payment_intents,
   index: (pi) => [
     ...(pi.customer ? [{ field: 'customer', value: pi.customer }] : []),
-    ...(pi.status === 'requires_capture' ? [{ field: AUTH_OPEN, value: '1' }] : []),
   ],
   listFilters: (p) => (p.customer !== undefined ? { index: { field: 'customer', value: p.customer } } : {}),
   standard: { create: false, retrieve: false, update: false, list: false },
@@ -577,8 +586,6 @@ export const paymentIntents: ResourceDef = {
     {
       method: 'GET', path: '/v1/payment_intents/{id}', write: false, publishable: true,
       handler: async (ctx, p, path) => {
-        await (await import('./bank-debits.js')).settleDueBankDebits(ctx);
-        await settleExpiredAuthorizations(ctx);
         const row = await load(ctx, path.id!, false);
         checkClientSecret(ctx, row.data, p.client_secret);
         return row.data;
@@ -587,8 +594,6 @@ export const paymentIntents: ResourceDef = {
     {
       method: 'GET', path: '/v1/payment_intents', write: false, returnsList: true,
       handler: async (ctx, p) => {
-        await (await import('./bank-debits.js')).settleDueBankDebits(ctx);
-        await settleExpiredAuthorizations(ctx);
         const { listObjects } = await import('../api/list.js');
         const { rows, has_more } = await listObjects(ctx, {
           type: 'payment_intent', url: '/v1/payment_intents', limit: p.limit, starting_after: p.starting_after, ending_before: p.ending_before, created: p.created,
