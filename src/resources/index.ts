@@ -21,6 +21,7 @@ import { shippingRates } from './shipping-rates.js';
 import { customerDiscounts } from './discounts.js';
 import { webhookEndpoints } from './webhook-endpoints.js';
 import { testClocks } from './test-clocks.js';
+import { mandates } from './mandates.js';
 import { operationsFor, type Operation, type ResourceDef } from './define.js';
 
 export const RESOURCES: readonly ResourceDef[] = [
@@ -28,7 +29,7 @@ export const RESOURCES: readonly ResourceDef[] = [
   customers, products, prices, events,
   // Payments (issue 5).
   paymentMethods, paymentIntents, charges, refunds, balanceTransactions, setupIntents, setupAttempts, tokens, cards,
-  disputes, earlyFraudWarnings, payouts, reviews,
+  disputes, earlyFraudWarnings, payouts, reviews, mandates,
   // Webhooks (issue 6).
   webhookEndpoints,
   // Billing catalogue and discounts (issue 7).

@@ -52,6 +52,24 @@ export async function markSetUp(ctx: WriteContext, ownerId: string): Promise<voi
   await ctx.tx.update(ctx.scope, { id: row.id, version: row.version, data: { ...row.data, setUp: true }, index: [] });
 }
 
+/**
+ * Bank accounts entered by hand must be verified with microdeposits before they are debited
+ * (https://docs.stripe.com/payments/ach-direct-debit/accept-a-payment#test-account-numbers);
+ * the state lives on the account's hidden reference row.
+ */
+export interface BankVerification { verified: boolean; failedAttempts: number }
+
+export async function loadBankVerification(ctx: ReadContext, ownerId: string): Promise<BankVerification> {
+  const row = await ctx.db.get(ctx.scope, refId(ownerId));
+  return { verified: !!row?.data.verified, failedAttempts: (row?.data.failedAttempts as number | undefined) ?? 0 };
+}
+
+export async function saveBankVerification(ctx: WriteContext, ownerId: string, v: BankVerification): Promise<void> {
+  const row = await ctx.tx.getForUpdate(ctx.scope, refId(ownerId));
+  if (!row) return;
+  await ctx.tx.update(ctx.scope, { id: row.id, version: row.version, data: { ...row.data, verified: v.verified, failedAttempts: v.failedAttempts }, index: [] });
+}
+
 // ---- Public card fields
 
 export type CheckResult = 'pass' | 'fail' | 'unavailable' | 'unchecked' | null;
