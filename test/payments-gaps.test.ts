@@ -238,7 +238,7 @@ describe('the publishable-key view of intents', () => {
     assert.deepEqual(Object.keys(fields), [
       'id', 'object', 'amount', 'automatic_payment_methods', 'canceled_at', 'cancellation_reason', 'capture_method', 'client_secret',
       'confirmation_method', 'created', 'currency', 'description', 'last_payment_error', 'livemode', 'next_action', 'payment_method',
-      'payment_method_configuration_details', 'payment_method_types', 'processing', 'receipt_email', 'setup_future_usage', 'shipping', 'status',
+      'payment_method_configuration_details', 'payment_method_types', 'processing', 'receipt_email', 'setup_future_usage', 'shipping', 'source', 'status',
     ]);
     assert.deepEqual([view.amount, view.description, view.status], [2000, 'Order 7', 'requires_payment_method']);
     for (const hidden of ['customer', 'metadata', 'latest_charge', 'amount_received', 'amount_capturable', 'payment_method_options', 'transfer_group']) assert.equal(view[hidden], undefined, hidden);

@@ -217,7 +217,7 @@ async function createIntent(ctx: WriteContext, p: Params): Promise<Obj> {
 const PUBLISHABLE_FIELDS = [
   'id', 'object', 'amount', 'automatic_payment_methods', 'canceled_at', 'cancellation_reason', 'capture_method', 'client_secret',
   'confirmation_method', 'created', 'currency', 'description', 'last_payment_error', 'livemode', 'next_action', 'payment_method',
-  'payment_method_configuration_details', 'payment_method_types', 'processing', 'receipt_email', 'setup_future_usage', 'shipping', 'status',
+  'payment_method_configuration_details', 'payment_method_types', 'processing', 'receipt_email', 'setup_future_usage', 'shipping', 'source', 'status',
 ];
 
 export function publishableView(ctx: ReadContext, pi: Obj): Obj {
