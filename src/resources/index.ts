@@ -24,6 +24,7 @@ import { testClocks } from './test-clocks.js';
 import { invoices } from './invoices.js';
 import { invoiceItems } from './invoice-items.js';
 import { customerBalanceTransactions } from './customer-balance.js';
+import { creditNotes } from './credit-notes.js';
 import { operationsFor, type Operation, type ResourceDef } from './define.js';
 
 export const RESOURCES: readonly ResourceDef[] = [
@@ -39,7 +40,7 @@ export const RESOURCES: readonly ResourceDef[] = [
   // Test clocks (issue 7).
   testClocks,
   // Invoices, invoice items, customer balance, credit notes (issue 7).
-  invoices, invoiceItems, customerBalanceTransactions,
+  invoices, invoiceItems, customerBalanceTransactions, creditNotes,
 ];
 
 export function allOperations(): Operation[] {

@@ -933,6 +933,11 @@ export async function payInvoice(ctx: WriteContext, id: string, o: PayOptions = 
   const pmId = await paymentMethodFor(ctx, inv, o.payment_method);
   const payment = await defaultPayment(ctx, inv);
   const piRow = payment?.data.payment?.payment_intent ? await ctx.tx.getForUpdate(ctx.scope, payment.data.payment.payment_intent) : null;
+  // The customer completed the payment on-session (3-D Secure page, Stripe.js) since the last attempt.
+  if (piRow && piRow.data.status === 'succeeded') {
+    inv.attempted = true;
+    return markPaid(ctx, row, inv, piRow.data.amount_received, false);
+  }
   if (!pmId || !piRow) {
     if (!o.automatic) throw INVOICE_ERRORS.noPaymentMethod();
     return recordFailure(ctx, row, inv, { automatic: true, actionRequired: false });
