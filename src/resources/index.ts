@@ -25,6 +25,7 @@ import { invoices } from './invoices.js';
 import { invoiceItems } from './invoice-items.js';
 import { customerBalanceTransactions } from './customer-balance.js';
 import { creditNotes } from './credit-notes.js';
+import { billingMeters } from './billing-meters.js';
 import { operationsFor, type Operation, type ResourceDef } from './define.js';
 
 export const RESOURCES: readonly ResourceDef[] = [
@@ -41,6 +42,8 @@ export const RESOURCES: readonly ResourceDef[] = [
   testClocks,
   // Invoices, invoice items, customer balance, credit notes (issue 7).
   invoices, invoiceItems, customerBalanceTransactions, creditNotes,
+  // Usage-based billing (issue 7).
+  billingMeters,
 ];
 
 export function allOperations(): Operation[] {
