@@ -3,12 +3,34 @@
 // fresh temporary directory — plus an SDK client and a raw HTTP helper.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import Stripe from 'stripe';
 import { startServer, type RunningServer, type ServerOptions } from '../../src/server.js';
 
-export const DATABASE_URL = process.env.PINSTRIPE_TEST_DATABASE_URL ?? process.env.DATABASE_URL;
+const SHARED_DATABASE_URL = process.env.PINSTRIPE_TEST_DATABASE_URL ?? process.env.DATABASE_URL;
+
+/**
+ * On PostgreSQL each test file (its own process under node --test) works in its own schema of
+ * the test database, as SQLite runs get their own directories: every server's scheduler tick
+ * runs all the due timers it can see, and test files run their servers on different frozen
+ * clocks, so one file's servers must not see another's timers. Processes a file spawns share
+ * its schema through this URL. scripts/run-tests.mjs drops the schemas of earlier runs.
+ */
+async function fileSchema(url: string): Promise<string> {
+  const { default: postgres } = await import('postgres');
+  const file = basename(process.argv[1] ?? 'repl').replace(/\.test\.js$/, '');
+  const schema = `tf_${file}_${process.pid}`.toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, 63);
+  const sql = postgres(url, { onnotice: () => {}, max: 1 });
+  try {
+    await sql.unsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE; CREATE SCHEMA ${schema}`);
+  } finally { await sql.end(); }
+  const u = new URL(url);
+  u.searchParams.set('search_path', schema);
+  return u.toString();
+}
+
+export const DATABASE_URL = SHARED_DATABASE_URL ? await fileSchema(SHARED_DATABASE_URL) : undefined;
 
 export interface TestServer {
   server: RunningServer;
