@@ -21,6 +21,7 @@ import { shippingRates } from './shipping-rates.js';
 import { customerDiscounts } from './discounts.js';
 import { webhookEndpoints } from './webhook-endpoints.js';
 import { testClocks } from './test-clocks.js';
+import { billingMeters } from './billing-meters.js';
 import { operationsFor, type Operation, type ResourceDef } from './define.js';
 
 export const RESOURCES: readonly ResourceDef[] = [
@@ -35,6 +36,8 @@ export const RESOURCES: readonly ResourceDef[] = [
   coupons, promotionCodes, taxRates, customerDiscounts, shippingRates,
   // Test clocks (issue 7).
   testClocks,
+  // Usage-based billing (issue 7).
+  billingMeters,
 ];
 
 export function allOperations(): Operation[] {
