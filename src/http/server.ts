@@ -195,8 +195,8 @@ export function buildApp(opts: AppOptions): App {
       'request-id': inc.id,
       'access-control-allow-origin': '*',
       'cache-control': 'no-cache, no-store',
-      ...lower(extra),
-      ...(out.headers ? lower(out.headers) : {}),
+      ...extra,
+      ...(out.headers ? lower(out.headers) : undefined),
       'content-type': 'application/json; charset=utf-8',
       'content-length': Buffer.byteLength(out.body),
     };
@@ -365,7 +365,8 @@ function header(headers: IncomingHttpHeaders, name: string): string | undefined 
 /**
  * The API pipeline for one request: authentication, Stripe-Version, Stripe-Account, parameters,
  * idempotency, execution in a store transaction, rendering. Headers every answer to this
- * request carries once known (Idempotency-Key, Stripe-Version), errors included, go in `extra`.
+ * request carries once known (Idempotency-Key, Stripe-Version), errors included, go in `extra`
+ * (names in lower case, as written on the wire).
  */
 async function execute(services: Services, op: Operation, schema: Parameters<typeof validateParams>[1], req: Incoming, extra: Record<string, string>): Promise<Outcome> {
   const auth: Auth = authenticate(header(req.headers, 'authorization'));
@@ -388,12 +389,12 @@ async function execute(services: Services, op: Operation, schema: Parameters<typ
 
   const idempotencyKey = req.method === 'POST' ? header(req.headers, 'idempotency-key') ?? null : null;
   if (idempotencyKey !== null) {
-    extra['Idempotency-Key'] = idempotencyKey;
+    extra['idempotency-key'] = idempotencyKey;
     if (idempotencyKey.length > MAX_IDEMPOTENCY_KEY) {
       throw invalidRequest(`Idempotency-Key must be at most ${MAX_IDEMPOTENCY_KEY} characters long.`);
     }
   }
-  extra['Stripe-Version'] = apiVersion;
+  extra['stripe-version'] = apiVersion;
 
   const pathParams = req.params;
   if (Object.values(pathParams).some((v) => v === '')) {
