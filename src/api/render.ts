@@ -6,21 +6,25 @@
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 export type JsonObject = { [k: string]: Json };
 
-function compareKeys(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 /** A copy of `value` with keys in Stripe's order: id, object, then alphabetical, recursively. */
 export function canonicalize<T>(value: T): T {
   if (Array.isArray(value)) return value.map(canonicalize) as T;
   if (value === null || typeof value !== 'object') return value;
   const src = value as Record<string, unknown>;
   const out: Record<string, unknown> = {};
-  if ('id' in src && src.id !== undefined) out.id = canonicalize(src.id);
-  if ('object' in src && src.object !== undefined) out.object = canonicalize(src.object);
-  for (const k of Object.keys(src).sort(compareKeys)) {
-    if (k === 'id' || k === 'object' || src[k] === undefined) continue;
-    out[k] = canonicalize(src[k]);
+  const id = src.id;
+  if (id !== undefined) out.id = id !== null && typeof id === 'object' ? canonicalize(id) : id;
+  const object = src.object;
+  if (object !== undefined) out.object = object !== null && typeof object === 'object' ? canonicalize(object) : object;
+  // sort() without a comparator orders strings by UTF-16 code units, as `<` does, and runs
+  // without calling back into JavaScript for every comparison.
+  const keys = Object.keys(src).sort();
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    if (k === 'id' || k === 'object') continue;
+    const v = src[k];
+    if (v === undefined) continue;
+    out[k] = v !== null && typeof v === 'object' ? canonicalize(v) : v;
   }
   return out as T;
 }

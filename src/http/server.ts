@@ -3,7 +3,9 @@
 // in a store transaction, expansion and rendering — and renders every failure in Stripe's
 // error shape with a Request-Id.
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import FindMyWay from 'find-my-way';
 import { createHash } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { StripeError, apiError, idempotencyError, invalidRequest } from '../api/errors.js';
 import { applyExpand, parseExpand, type ExpandTree } from '../api/expand.js';
@@ -52,6 +54,22 @@ function send(reply: FastifyReply, status: number, body: string, headers?: Recor
 function sendError(req: FastifyRequest, reply: FastifyReply, err: StripeError): FastifyReply {
   return send(reply, err.status, toBody(err.body(String(req.id))), err.headers);
 }
+
+/** A response of the API pipeline, before it is written. */
+interface Outcome { status: number; body: string; headers?: Record<string, string> }
+
+/** What the pipeline needs of a request, whichever way it came in (the fast path or Fastify). */
+interface Incoming {
+  id: string;
+  method: string;
+  url: string;
+  headers: IncomingHttpHeaders;
+  /** The raw body, undefined when the request had none. */
+  body: string | undefined;
+  params: Record<string, string>;
+}
+
+const errorOutcome = (err: StripeError, requestId: string): Outcome => ({ status: err.status, body: toBody(err.body(requestId)), headers: err.headers });
 
 /** Removes includable fields unless expanded, then expands, on a private copy. */
 async function prepare(ctx: ReadContext, obj: Obj, tree: ExpandTree): Promise<Obj> {
@@ -114,7 +132,7 @@ function requestHash(method: string, path: string, raw: unknown): string {
 }
 
 /** Answers a request whose idempotency key already has a result, or is still executing. */
-function replay(reply: FastifyReply, r: IdempotencyRecord, hash: string, idempotencyKey: string): FastifyReply {
+function replay(r: IdempotencyRecord, hash: string, idempotencyKey: string): Outcome {
   if (r.requestHash !== hash) {
     throw idempotencyError(`Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${idempotencyKey}' if you meant to execute a different request.`);
   }
@@ -124,7 +142,7 @@ function replay(reply: FastifyReply, r: IdempotencyRecord, hash: string, idempot
       message: `There is currently another in-progress request using this Idempotent Key (that probably means you submitted twice, and the other request is still going through): ${idempotencyKey}. Please try again later.`,
     }, { 'Stripe-Should-Retry': 'true' });
   }
-  return send(reply, r.status!, r.body!, { 'Idempotent-Replayed': 'true' });
+  return { status: r.status!, body: r.body!, headers: { 'Idempotent-Replayed': 'true' } };
 }
 
 /** `/v1/customers/{id}` → `/v1/customers/:id` for Fastify's router. */
@@ -132,9 +150,127 @@ const routePath = (p: string) => p.replace(/\{(\w+)\}/g, ':$1');
 
 export type App = FastifyInstance<any, any, any, any>;
 
+/** Fastify's defaults, applied to the server we create for it (see serverFactory below). */
+const KEEP_ALIVE_TIMEOUT_MS = 72_000;
+
+/** Unexpected errors and Fastify's own 4xx errors, in Stripe's error shape. */
+function failureOutcome(err: unknown, requestId: string, log: Logger | null): Outcome {
+  if (err instanceof StripeError) return errorOutcome(err, requestId);
+  const e = err as { statusCode?: number; code?: string; message?: string };
+  if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return errorOutcome(invalidRequest(`Request body too large: the limit is ${BODY_LIMIT} bytes.`, undefined, undefined, 413), requestId);
+  }
+  if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
+    return errorOutcome(invalidRequest(`Invalid request: ${e.message}`, undefined, undefined, e.statusCode), requestId);
+  }
+  log?.error({ err, reqId: requestId }, 'unexpected error');
+  return errorOutcome(apiError('An unknown error occurred'), requestId);
+}
+
+interface Route { op: Operation; schema: Parameters<typeof validateParams>[1] }
+
 export function buildApp(opts: AppOptions): App {
   const { services } = opts;
   const log = opts.logger === false ? null : opts.logger;
+  const logRequests = !!log?.isLevelEnabled('info');
+
+  // The API's own router. API requests are answered on node:http directly (the fast path
+  // below), which costs a fraction of a framework's per-request work; Fastify serves the
+  // rest (the pages in src/web, /_pinstripe routes, 404s, CORS preflights, and any request
+  // the fast path leaves to it: odd methods, percent-encoded paths, bodies that are not
+  // forms or too large), with the same pipeline behind it.
+  const router = FindMyWay({ ignoreTrailingSlash: false, maxParamLength: 500 });
+  const routes: Route[] = [];
+  for (const op of allOperations()) {
+    let schema = operationParams(op.method, op.paramsKey?.split(' ')[1] ?? op.path)?.params;
+    if (!schema) throw new Error(`no parameter table for ${op.method} ${op.path}`);
+    if (op.extraParams) schema = { ...schema, props: { ...schema.props, ...op.extraParams } };
+    const route: Route = { op, schema };
+    routes.push(route);
+    router.on(op.method, routePath(op.path), () => {}, route);
+  }
+
+  const finish = (res: ServerResponse, inc: Incoming, out: Outcome, extra: Record<string, string>, started: number, close = false) => {
+    const headers: Record<string, string | number> = {
+      'request-id': inc.id,
+      'access-control-allow-origin': '*',
+      'cache-control': 'no-cache, no-store',
+      ...extra,
+      ...(out.headers ? lower(out.headers) : undefined),
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(out.body),
+    };
+    if (close) headers.connection = 'close';
+    res.writeHead(out.status, headers);
+    res.end(out.body);
+    if (logRequests) {
+      log!.info({ reqId: inc.id, method: inc.method, path: inc.url.split('?')[0], status: out.status, ms: Math.round((performance.now() - started) * 10) / 10 }, 'request');
+    }
+  };
+
+  const run = (res: ServerResponse, route: Route, inc: Incoming, started: number) => {
+    const extra: Record<string, string> = {};
+    execute(services, route.op, route.schema, inc, extra)
+      .catch((err: unknown) => failureOutcome(err, inc.id, log))
+      .then((out) => finish(res, inc, out, extra, started))
+      .catch((err: unknown) => { log?.error({ err, reqId: inc.id }, 'could not send the response'); res.destroy(); });
+  };
+
+  /** Answers an API request without Fastify; false leaves the request to Fastify. */
+  const fastPath = (req: IncomingMessage, res: ServerResponse): boolean => {
+    const method = req.method!;
+    if (method !== 'GET' && method !== 'POST' && method !== 'DELETE') return false;
+    const url = req.url!;
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    const headers = req.headers;
+    if (path.includes('%') || headers.host === undefined) return false;
+    const found = router.find(method, path);
+    if (!found) return false;
+    const route = found.store as Route;
+    if (method === 'GET') {
+      const started = logRequests ? performance.now() : 0;
+      run(res, route, { id: services.ids.id('req'), method, url, headers, body: undefined, params: found.params as Record<string, string> }, started);
+      return true;
+    }
+    const ctype = headers['content-type'];
+    const length = headers['content-length'];
+    const te = headers['transfer-encoding'];
+    if (ctype === undefined && te === undefined && (length === undefined || length === '0')) {
+      const started = logRequests ? performance.now() : 0;
+      run(res, route, { id: services.ids.id('req'), method, url, headers, body: undefined, params: found.params as Record<string, string> }, started);
+      return true;
+    }
+    // Bodies that are not forms, and declared lengths over the limit, take Fastify's path.
+    if (ctype === undefined || !FORM_TYPE.test(ctype)) return false;
+    if (length !== undefined && !(Number(length) <= BODY_LIMIT)) return false;
+    const started = logRequests ? performance.now() : 0;
+    const id = services.ids.id('req');
+    const chunks: Buffer[] = [];
+    let received = 0;
+    let failed = false;
+    const onData = (chunk: Buffer) => {
+      received += chunk.length;
+      if (received > BODY_LIMIT) {
+        failed = true;
+        req.off('data', onData);
+        const inc: Incoming = { id, method, url, headers, body: undefined, params: {} };
+        // The client may still be sending: answer, then close the connection.
+        finish(res, inc, failureOutcome({ code: 'FST_ERR_CTP_BODY_TOO_LARGE' }, id, log), {}, started, true);
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.once('end', () => {
+      if (failed) return;
+      const body = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, received).toString('utf8');
+      run(res, route, { id, method, url, headers, body, params: found.params as Record<string, string> }, started);
+    });
+    req.once('error', () => { failed = true; });
+    return true;
+  };
+
   const app = Fastify({
     // Fastify's own per-request child loggers cost more than the rest of a retrieve; we log one
     // line per request ourselves, with the Request-Id, only when the level asks for it.
@@ -145,6 +281,15 @@ export function buildApp(opts: AppOptions): App {
     return503OnClosing: false,
     forceCloseConnections: false,
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 500 },
+    serverFactory: (handler) => {
+      const server = createServer((req, res) => {
+        if (!fastPath(req, res)) handler(req, res);
+      });
+      server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+      server.requestTimeout = 0;
+      server.setTimeout(0);
+      return server;
+    },
     frameworkErrors: (err, req, reply) => {
       void sendError(req, reply, invalidRequest(`Invalid request: ${err.message}`));
     },
@@ -154,24 +299,16 @@ export function buildApp(opts: AppOptions): App {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
-  if (log?.isLevelEnabled('info')) {
+  if (logRequests) {
     app.addHook('onResponse', (req, reply, done) => {
-      log.info({ reqId: req.id, method: req.method, path: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
+      log!.info({ reqId: req.id, method: req.method, path: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
       done();
     });
   }
 
   app.setErrorHandler((err: unknown, req, reply) => {
-    if (err instanceof StripeError) return sendError(req, reply, err);
-    const e = err as { statusCode?: number; code?: string; message?: string };
-    if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return sendError(req, reply, invalidRequest(`Request body too large: the limit is ${BODY_LIMIT} bytes.`, undefined, undefined, 413));
-    }
-    if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
-      return sendError(req, reply, invalidRequest(`Invalid request: ${e.message}`, undefined, undefined, e.statusCode));
-    }
-    log?.error({ err, reqId: req.id }, 'unexpected error');
-    return sendError(req, reply, apiError('An unknown error occurred'));
+    const out = failureOutcome(err, String(req.id), log);
+    return send(reply, out.status, out.body, out.headers);
   });
 
   app.setNotFoundHandler((req, reply) => {
@@ -179,18 +316,37 @@ export function buildApp(opts: AppOptions): App {
     return sendError(req, reply, unrecognized(req.method, req.url));
   });
 
-  for (const op of allOperations()) {
-    let schema = operationParams(op.method, op.paramsKey?.split(' ')[1] ?? op.path)?.params;
-    if (!schema) throw new Error(`no parameter table for ${op.method} ${op.path}`);
-    if (op.extraParams) schema = { ...schema, props: { ...schema.props, ...op.extraParams } };
+  for (const { op, schema } of routes) {
     app.route({
       method: op.method,
       url: routePath(op.path),
-      handler: (req, reply) => handle(services, op, schema, req, reply),
+      handler: async (req, reply) => {
+        const extra: Record<string, string> = {};
+        const inc: Incoming = {
+          id: String(req.id), method: req.method, url: req.url, headers: req.headers,
+          body: typeof req.body === 'string' ? req.body : undefined, params: req.params as Record<string, string>,
+        };
+        try {
+          const out = await execute(services, op, schema, inc, extra);
+          reply.headers(extra);
+          return send(reply, out.status, out.body, out.headers);
+        } catch (err) {
+          reply.headers(extra); // Idempotency-Key and Stripe-Version go on errors too
+          throw err;
+        }
+      },
     });
   }
   registerThreeDS(app, services); // the 3-D Secure test page (src/web), not an API route
   return app;
+}
+
+const FORM_TYPE = /^application\/x-www-form-urlencoded(?:\s*;|\s*$)/i;
+
+function lower(h: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k in h) out[k.toLowerCase()] = h[k]!;
+  return out;
 }
 
 function corsPreflight(reply: FastifyReply): FastifyReply {
@@ -201,21 +357,27 @@ function corsPreflight(reply: FastifyReply): FastifyReply {
   }).send();
 }
 
-function header(req: FastifyRequest, name: string): string | undefined {
-  const v = req.headers[name];
+function header(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const v = headers[name];
   return Array.isArray(v) ? v[0] : v;
 }
 
-async function handle(services: Services, op: Operation, schema: Parameters<typeof validateParams>[1], req: FastifyRequest, reply: FastifyReply) {
-  const auth: Auth = authenticate(header(req, 'authorization'));
+/**
+ * The API pipeline for one request: authentication, Stripe-Version, Stripe-Account, parameters,
+ * idempotency, execution in a store transaction, rendering. Headers every answer to this
+ * request carries once known (Idempotency-Key, Stripe-Version), errors included, go in `extra`
+ * (names in lower case, as written on the wire).
+ */
+async function execute(services: Services, op: Operation, schema: Parameters<typeof validateParams>[1], req: Incoming, extra: Record<string, string>): Promise<Outcome> {
+  const auth: Auth = authenticate(header(req.headers, 'authorization'));
   if (!op.publishable) requireSecretKey(auth);
-  checkStripeAccount(auth, header(req, 'stripe-account'));
-  const apiVersion = resolveApiVersion(header(req, 'stripe-version'));
+  checkStripeAccount(auth, header(req.headers, 'stripe-account'));
+  const apiVersion = resolveApiVersion(header(req.headers, 'stripe-version'));
 
   // Parameters: the query string always, the form body on POST.
   const qIndex = req.url.indexOf('?');
   const raw: Record<string, unknown> = qIndex >= 0 ? decodeForm(req.url.slice(qIndex + 1)) : {};
-  const bodyText = typeof req.body === 'string' ? req.body : '';
+  const bodyText = req.body ?? '';
   if (bodyText) {
     const ctype = String(req.headers['content-type'] ?? '');
     if (!ctype.startsWith('application/x-www-form-urlencoded')) {
@@ -225,29 +387,29 @@ async function handle(services: Services, op: Operation, schema: Parameters<type
   }
   const params: Params = validateParams(raw, schema);
 
-  const idempotencyKey = req.method === 'POST' ? header(req, 'idempotency-key') ?? null : null;
+  const idempotencyKey = req.method === 'POST' ? header(req.headers, 'idempotency-key') ?? null : null;
   if (idempotencyKey !== null) {
-    reply.header('Idempotency-Key', idempotencyKey);
+    extra['idempotency-key'] = idempotencyKey;
     if (idempotencyKey.length > MAX_IDEMPOTENCY_KEY) {
       throw invalidRequest(`Idempotency-Key must be at most ${MAX_IDEMPOTENCY_KEY} characters long.`);
     }
   }
-  reply.header('Stripe-Version', apiVersion);
+  extra['stripe-version'] = apiVersion;
 
-  const pathParams = req.params as Record<string, string>;
+  const pathParams = req.params;
   if (Object.values(pathParams).some((v) => v === '')) {
     throw invalidRequest(`Unrecognized request URL (${req.method}: ${req.url.split('?')[0]}). If you are trying to list objects, remove the trailing slash. If you are trying to retrieve an object, make sure you passed a valid (non-empty) identifier in your code. Please see https://stripe.com/docs or we can help at https://support.stripe.com/.`, undefined, undefined, 404);
   }
   const base = {
-    scope: auth.scope, services, requestId: String(req.id), idempotencyKey, apiVersion,
+    scope: auth.scope, services, requestId: req.id, idempotencyKey, apiVersion,
     keyKind: auth.kind, maskedKey: auth.maskedKey, now: () => services.clock.now(),
-    origin: `${req.protocol}://${header(req, 'host') ?? req.hostname}`,
+    origin: `http://${header(req.headers, 'host')}`,
   };
 
   if (!op.write) {
     const ctx: ReadContext = { ...base, db: services.store };
     const result = await op.handler(ctx, params, pathParams);
-    return send(reply, 200, await renderResult(ctx, op, result, params.expand));
+    return { status: 200, body: await renderResult(ctx, op, result, params.expand) };
   }
 
   const { store } = services;
@@ -255,10 +417,10 @@ async function handle(services: Services, op: Operation, schema: Parameters<type
   if (idempotencyKey !== null) {
     hash = requestHash(req.method, req.url.split('?')[0]!, raw);
     const claim = await store.claimIdempotency(auth.scope, idempotencyKey, hash, services.clock.nowMs(), IDEMPOTENCY_LEASE_MS);
-    if (claim.kind === 'existing') return replay(reply, claim.record, hash, idempotencyKey);
+    if (claim.kind === 'existing') return replay(claim.record, hash, idempotencyKey);
   }
   try {
-    const outcome = await store.transaction(async (tx) => {
+    return await store.transaction(async (tx): Promise<Outcome> => {
       const ctx: WriteContext = { ...base, db: tx, tx };
       let result: Obj;
       try {
@@ -266,31 +428,30 @@ async function handle(services: Services, op: Operation, schema: Parameters<type
       } catch (err) {
         // A committing error (a card decline) keeps the state changes and is the response.
         if (!(err instanceof StripeError && err.commit)) throw err;
-        const text = toBody(err.body(String(req.id)));
+        const text = toBody(err.body(req.id));
         if (idempotencyKey !== null) await tx.finishIdempotency(auth.scope, idempotencyKey, err.status, text);
-        return { status: err.status, text, headers: err.headers };
+        return { status: err.status, body: text, headers: err.headers };
       }
       const text = await renderResult(ctx, op, result, params.expand);
       if (idempotencyKey !== null) await tx.finishIdempotency(auth.scope, idempotencyKey, 200, text);
-      return { status: 200, text, headers: {} };
+      return { status: 200, body: text };
     });
-    return send(reply, outcome.status, outcome.text, outcome.headers);
   } catch (err) {
     if (idempotencyKey !== null) {
       // Another process answered this key first: its response is ours (see IdempotencyTaken).
       if (err instanceof IdempotencyTaken) {
         await store.releaseIdempotency(auth.scope, idempotencyKey);
-        return replay(reply, err.record, hash!, idempotencyKey);
+        return replay(err.record, hash!, idempotencyKey);
       }
       // The endpoint began executing: a Stripe error is the request's result and is replayed;
       // an unexpected failure frees the key so the client's retry runs again.
       try {
-        if (err instanceof StripeError) await store.finishIdempotency(auth.scope, idempotencyKey, err.status, toBody(err.body(String(req.id))));
+        if (err instanceof StripeError) await store.finishIdempotency(auth.scope, idempotencyKey, err.status, toBody(err.body(req.id)));
         else await store.releaseIdempotency(auth.scope, idempotencyKey);
       } catch (recordErr) {
         if (!(recordErr instanceof IdempotencyTaken)) throw recordErr;
         await store.releaseIdempotency(auth.scope, idempotencyKey);
-        return replay(reply, recordErr.record, hash!, idempotencyKey);
+        return replay(recordErr.record, hash!, idempotencyKey);
       }
     }
     throw err;

@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { RowCache } from './read-cache.js';
+import { Checkpointer } from './sqlite-checkpointer.js';
 import {
   ConflictError, IdempotencyTaken, MAX_CONFLICT_RETRIES, storedFromRow,
   type Delivery, type DeliveryUpdate, type NewDelivery,
@@ -175,6 +176,7 @@ export class SqliteStore implements Store {
   private checkedThisTurn = false;
   private drainScheduled = false;
   private stmtCache = new Map<string, Database.Statement>();
+  private checkpointer: Checkpointer | null = null;
 
   constructor(dir: string, filename = 'pinstripe.sqlite') {
     mkdirSync(dir, { recursive: true });
@@ -187,6 +189,12 @@ export class SqliteStore implements Store {
     this.reader = new Database(file, { readonly: true });
     this.reader.pragma('busy_timeout = 5000');
     this.dataVersion = this.writer.prepare('PRAGMA data_version').pluck();
+    // WAL checkpoints run on a worker thread (sqlite-checkpointer.ts), not inside a COMMIT.
+    this.writer.pragma('wal_autocheckpoint = 0');
+    this.checkpointer = new Checkpointer(file, () => {
+      this.checkpointer = null;
+      if (this.writer.open) this.writer.pragma('wal_autocheckpoint = 1000');
+    });
     // SQLite's default page cache (2 MB per connection) and no memory map: mapped pages of a
     // large store would count as the server's resident memory, for little speed.
   }
@@ -507,6 +515,7 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     const release = await this.mutex.lock();
     try {
+      await this.checkpointer?.close();
       this.reader.close();
       this.writer.close();
     } finally { release(); }
