@@ -92,6 +92,24 @@ test('objects carry every field of the current version\'s fixtures', { skip: pre
   got(await s.shippingRates.create({ display_name: 'Ground', type: 'fixed_amount', fixed_amount: { amount: 500, currency: 'usd' } }));
   got(await s.testHelpers.testClocks.create({ frozen_time: Math.floor(Date.now() / 1000) }));
 
+  // Invoicing: items, an invoice with discount and tax, its lines and payments, balance, credit notes.
+  const pmCus = await s.customers.create({ email: 'inv@example.com' });
+  const pmAttached = await s.paymentMethods.attach('pm_card_visa', { customer: pmCus.id });
+  await s.customers.update(pmCus.id, { invoice_settings: { default_payment_method: pmAttached.id } });
+  got(await s.customers.createBalanceTransaction(pmCus.id, { amount: -100, currency: 'usd' }));
+  const vat = await s.taxRates.create({ display_name: 'GST', percentage: 10, inclusive: false });
+  got(await s.invoiceItems.create({ customer: pmCus.id, amount: 2000, currency: 'usd', tax_rates: [vat.id] }));
+  const inv = got(await s.invoices.create({ customer: pmCus.id, pending_invoice_items_behavior: 'include', discounts: [{ coupon: coupon.id }] }));
+  got(await s.invoices.finalizeInvoice(inv.id));
+  got(await s.creditNotes.create({ invoice: inv.id, lines: [{ type: 'invoice_line_item', invoice_line_item: inv.lines.data[0].id, amount: 100 }] }));
+  got(await s.invoices.pay(inv.id, { expand: ['payments'] }));
+  got(await s.creditNotes.create({ invoice: inv.id, amount: 200, credit_amount: 200 }));
+  got(await s.invoices.listLineItems(inv.id));
+  got(await s.invoiceItems.list({ limit: 3 }));
+  got(await s.invoicePayments.list({ invoice: inv.id }));
+  got(await s.creditNotes.list({ limit: 3 }));
+  got(await s.customers.listBalanceTransactions(pmCus.id));
+
   // Webhooks and events.
   got(await s.webhookEndpoints.create({ url: 'http://127.0.0.1:9/hook', enabled_events: ['*'] }));
   got(await s.events.list({ limit: 100 }));
@@ -102,7 +120,8 @@ test('objects carry every field of the current version\'s fixtures', { skip: pre
   // The walk really saw the families it made (a walk that found nothing would pass vacuously).
   for (const type of ['customer', 'product', 'price', 'payment_method', 'payment_intent', 'charge', 'refund', 'balance_transaction',
     'setup_intent', 'setup_attempt', 'dispute', 'review', 'radar.early_fraud_warning', 'payout', 'token', 'coupon', 'promotion_code',
-    'tax_rate', 'shipping_rate', 'test_helpers.test_clock', 'webhook_endpoint', 'event']) {
+    'tax_rate', 'shipping_rate', 'test_helpers.test_clock', 'webhook_endpoint', 'event',
+    'invoice', 'line_item', 'invoiceitem', 'invoice_payment', 'credit_note', 'credit_note_line_item', 'customer_balance_transaction']) {
     assert.ok(seen.has(type), `no ${type} was seen`);
   }
 });
