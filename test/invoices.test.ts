@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import Stripe from 'stripe';
 import { FrozenClock } from '../src/api/clock.js';
-import { registerInvoiceListener, DEFAULT_RETRY_DAYS } from '../src/engine/billing/invoices.js';
+import { configureDunning, registerInvoiceListener, DEFAULT_RETRY_DAYS } from '../src/engine/billing/invoices.js';
 import { freshKey, startTestServer, type TestServer } from './helpers/server.js';
 import { rejects } from './helpers/errors.js';
 
@@ -423,6 +423,27 @@ describe('invoices: automatic collection and dunning on a test clock', () => {
       await s.testHelpers.testClocks.advance(tc.id, { frozen_time: T0 + 60 * DAY });
       assert.equal((await s.invoices.retrieve(draft.id)).attempt_count, DEFAULT_RETRY_DAYS.length + 1);
     } finally { off(); }
+  });
+
+  test('configurable schedule and final action: two retries, then marked uncollectible', async () => {
+    const saved = configureDunning({});
+    configureDunning({ retryDays: [1, 3], finalAction: 'mark_uncollectible' });
+    try {
+      const s = account();
+      const tc = await s.testHelpers.testClocks.create({ frozen_time: T0 });
+      const c = await customerWithCard(s, 'pm_card_chargeCustomerFail', { test_clock: tc.id });
+      const draft = await draftWith(s, c.id, [600], { auto_advance: true });
+      await s.testHelpers.testClocks.advance(tc.id, { frozen_time: T0 + 3600 + 2 * DAY });
+      const mid = await s.invoices.retrieve(draft.id);
+      assert.equal(mid.attempt_count, 2);
+      assert.equal(mid.next_payment_attempt, T0 + 3600 + 3 * DAY);
+      await s.testHelpers.testClocks.advance(tc.id, { frozen_time: T0 + 10 * DAY });
+      const last = await s.invoices.retrieve(draft.id);
+      assert.equal(last.attempt_count, 3);
+      assert.equal(last.status, 'uncollectible');
+      assert.equal(last.status_transitions.marked_uncollectible_at, T0 + 3600 + 3 * DAY);
+      assert.deepEqual((await eventTypes(s)).slice(-2), ['invoice.payment_failed', 'invoice.marked_uncollectible']);
+    } finally { configureDunning(saved); }
   });
 
   test('3-D Secure card off-session: invoice.payment_action_required; a retry that succeeds stops dunning', async () => {

@@ -471,6 +471,17 @@ function embedLines(inv: Obj, lines: Obj[]): Obj {
   };
 }
 
+/** Emits an invoice event: includable fields (confirmation_secret) stay out of payloads, as in Stripe's. */
+export async function invoiceEvent(ctx: WriteContext, type: string, inv: Obj, previous?: Obj): Promise<void> {
+  const { confirmation_secret: _s, ...view } = inv;
+  let prev = previous;
+  if (prev && 'confirmation_secret' in prev) {
+    const { confirmation_secret: _p, ...rest } = prev;
+    prev = Object.keys(rest).length ? rest : undefined;
+  }
+  await emitEvent(ctx, type, view, prev);
+}
+
 /** Internal fields kept on the stored invoice but never rendered. */
 const INTERNAL = ['_discount_objects'];
 export function publicInvoice(inv: Obj): Obj {
@@ -484,7 +495,7 @@ async function writeInvoice(ctx: WriteContext, row: StoredObject | null, inv: Ob
   const stored = row
     ? await ctx.tx.update(ctx.scope, { id: row.id, version: row.version, data, index: indexHook(data) })
     : await ctx.tx.insert(ctx.scope, { id: data.id, type: INVOICE, created: data.created, data, index: indexHook(data) });
-  if (eventType) await emitEvent(ctx, eventType, data, previous);
+  if (eventType) await invoiceEvent(ctx, eventType, data, previous);
   return { row: { ...stored, data }, data };
 }
 
@@ -826,8 +837,8 @@ export async function finalizeInvoice(ctx: WriteContext, id: string, o: { auto_a
   let { row: saved, data } = await writeInvoice(ctx, row, inv, 'invoice.finalized');
   await notify('finalized', ctx, data);
   if (paidNow) {
-    await emitEvent(ctx, 'invoice.paid', data);
-    await emitEvent(ctx, 'invoice.payment_succeeded', data);
+    await invoiceEvent(ctx, 'invoice.paid', data);
+    await invoiceEvent(ctx, 'invoice.payment_succeeded', data);
     await notify('paid', ctx, data);
   } else if (data.collection_method === 'charge_automatically' && data.auto_advance) {
     // Automatic collection: the payment attempt follows finalization.
@@ -915,8 +926,8 @@ async function markPaid(ctx: WriteContext, row: StoredObject, inv: Obj, amountPa
   } else await settlePayment(ctx, inv, 'paid', amountPaid);
   const { data } = await writeInvoice(ctx, row, inv, 'invoice.updated', undefined);
   await setDelinquent(ctx, inv.customer, false);
-  await emitEvent(ctx, 'invoice.paid', data);
-  await emitEvent(ctx, 'invoice.payment_succeeded', data);
+  await invoiceEvent(ctx, 'invoice.paid', data);
+  await invoiceEvent(ctx, 'invoice.payment_succeeded', data);
   await notify('paid', ctx, data);
   return data;
 }
@@ -995,9 +1006,9 @@ async function recordFailure(ctx: WriteContext, row: StoredObject, inv: Obj, f: 
   }
   const { data } = await writeInvoice(ctx, row, inv, 'invoice.updated');
   if (f.automatic) await setDelinquent(ctx, inv.customer, true);
-  await emitEvent(ctx, 'invoice.payment_failed', data);
+  await invoiceEvent(ctx, 'invoice.payment_failed', data);
   if (f.actionRequired) {
-    await emitEvent(ctx, 'invoice.payment_action_required', data);
+    await invoiceEvent(ctx, 'invoice.payment_action_required', data);
     await notify('actionRequired', ctx, data);
   }
   await notify('paymentFailed', ctx, data, { final, automatic: f.automatic });
