@@ -21,7 +21,9 @@ describe('bank debits', () => {
     const pm = await s.paymentMethods.create(ach('000123456789'));
     assert.deepEqual([pm.type, pm.us_bank_account!.last4, pm.us_bank_account!.bank_name, pm.us_bank_account!.routing_number], ['us_bank_account', '6789', 'STRIPE TEST BANK', '110000000']);
     assert.equal((pm as any).card, undefined);
-    const pi = await s.paymentIntents.create({ amount: 10_000, currency: 'usd', payment_method_types: ['us_bank_account'], payment_method: pm.id, confirm: true } as any);
+    const unverified = await s.paymentIntents.create({ amount: 10_000, currency: 'usd', payment_method_types: ['us_bank_account'], payment_method: pm.id, confirm: true } as any);
+    assert.equal(unverified.status, 'requires_action');
+    const pi = await s.paymentIntents.verifyMicrodeposits(unverified.id, { amounts: [32, 45] });
     assert.equal(pi.status, 'processing');
     let ch = await s.charges.retrieve(pi.latest_charge as string);
     assert.deepEqual([ch.status, ch.paid, ch.balance_transaction, ch.payment_method_details!.type], ['pending', false, null, 'us_bank_account']);
@@ -34,13 +36,13 @@ describe('bank debits', () => {
     assert.deepEqual([ch.status, ch.paid], ['succeeded', true]);
     assert.equal((ch.balance_transaction as Stripe.BalanceTransaction).fee, 80);
     const types = (await s.events.list()).data.map((e) => e.type as string).reverse();
-    assert.deepEqual(types, ['payment_intent.created', 'charge.pending', 'payment_intent.processing', 'charge.succeeded', 'payment_intent.succeeded']);
+    assert.deepEqual(types, ['payment_intent.created', 'payment_intent.requires_action', 'mandate.updated', 'charge.pending', 'payment_intent.processing', 'charge.succeeded', 'payment_intent.succeeded']);
   });
 
   test('ACH and SEPA failures return the intent to requires_payment_method with the failure code', async () => {
     const key = freshKey();
     const s = t.stripe(key);
-    const a = await s.paymentIntents.create({ amount: 5000, currency: 'usd', payment_method_types: ['us_bank_account'], payment_method_data: ach('000222222227'), confirm: true } as any);
+    const a = await s.paymentIntents.verifyMicrodeposits((await s.paymentIntents.create({ amount: 5000, currency: 'usd', payment_method_types: ['us_bank_account'], payment_method_data: ach('000222222227'), confirm: true } as any)).id, { descriptor_code: 'SM11AA' });
     const b = await s.paymentIntents.create({ amount: 5000, currency: 'eur', payment_method_types: ['sepa_debit'], payment_method_data: sepa('DE62370400440532013001'), confirm: true } as any);
     const ok = await s.paymentIntents.create({ amount: 5000, currency: 'eur', payment_method_types: ['sepa_debit'], payment_method_data: sepa('DE89370400440532013000'), confirm: true } as any);
     assert.deepEqual([a.status, b.status, ok.status], ['processing', 'processing', 'processing']);
@@ -52,6 +54,19 @@ describe('bank debits', () => {
     assert.equal(fok!.status, 'succeeded');
     const ch = await s.charges.retrieve(a.latest_charge as string);
     assert.deepEqual([ch.status, ch.failure_code], ['failed', 'insufficient_funds']);
+  });
+
+  test('the processing test account (000000000009) stays processing; it can be canceled', async () => {
+    const key = freshKey();
+    const s = t.stripe(key);
+    const created = await s.paymentIntents.create({ amount: 5000, currency: 'usd', payment_method_types: ['us_bank_account'], payment_method_data: ach('000000000009'), confirm: true } as any);
+    const pi = await s.paymentIntents.verifyMicrodeposits(created.id, { amounts: [32, 45] });
+    assert.equal(pi.status, 'processing');
+    clock.set(clock.now() + 30 * 86_400);
+    await runDueFor(t, key);
+    assert.equal((await s.paymentIntents.retrieve(pi.id)).status, 'processing');
+    const canceled = await s.paymentIntents.cancel(pi.id);
+    assert.equal(canceled.status, 'canceled');
   });
 
   test('validation: billing name, currency, allowed types', async () => {

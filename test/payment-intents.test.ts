@@ -95,7 +95,9 @@ describe('payment intents', () => {
     await rejects(stripe.paymentIntents.create({ amount: 1000, currency: 'usd', payment_method_types: ['bogus'] } as any), (e) => { assert.equal(e.statusCode, 400); assert.equal(e.param, 'payment_method_types[0]'); });
   });
 
-  const declines: [string, string, string, string][] = [
+  // Stripe's answers (https://docs.stripe.com/testing#declined-payments). The CVC check failure
+  // (4000000000000101) is incorrect_cvc with param cvc and no decline_code, as Stripe sends it.
+  const declines: [string, string, string | undefined, string][] = [
     ['pm_card_chargeDeclined', 'card_declined', 'generic_decline', 'Your card was declined.'],
     ['pm_card_chargeDeclinedInsufficientFunds', 'card_declined', 'insufficient_funds', 'Your card has insufficient funds.'],
     ['pm_card_chargeDeclinedLostCard', 'card_declined', 'lost_card', 'Your card was declined.'],
@@ -104,7 +106,7 @@ describe('payment intents', () => {
     ['pm_card_chargeDeclinedIncorrectCvc', 'incorrect_cvc', 'incorrect_cvc', "Your card's security code is incorrect."],
     ['pm_card_chargeDeclinedProcessingError', 'processing_error', 'processing_error', 'An error occurred while processing your card. Try again in a little bit.'],
     ['pm_card_chargeDeclinedVelocityLimitExceeded', 'card_declined', 'card_velocity_exceeded', 'Your card was declined for making repeated attempts too frequently or exceeding its amount limit.'],
-    ['pm_card_cvcCheckFail', 'incorrect_cvc', 'incorrect_cvc', "Your card's security code is incorrect."],
+    ['pm_card_cvcCheckFail', 'incorrect_cvc', undefined, "Your card's security code is incorrect."],
     ['pm_card_chargeCustomerFail', 'card_declined', 'generic_decline', 'Your card was declined.'],
   ];
   for (const [pm, code, declineCode, message] of declines) {
@@ -115,11 +117,13 @@ describe('payment intents', () => {
       await rejects(s.paymentIntents.confirm(pi.id, { payment_method: pm }), (e) => {
         assert.equal(e.type, 'StripeCardError');
         assert.equal(e.statusCode, 402);
-        assert.equal(e.code, code); assert.equal(e.decline_code, declineCode); assert.equal(e.message, message);
+        assert.equal(e.code, code); assert.equal(e.raw.decline_code, declineCode); assert.equal(e.message, message);
         assert.match(e.raw.charge, /^ch_/); chargeId = e.raw.charge;
         assert.equal(e.raw.payment_intent.id, pi.id);
         assert.equal(e.raw.payment_intent.status, 'requires_payment_method');
         assert.equal(e.raw.payment_intent.last_payment_error.decline_code, declineCode);
+        assert.equal(e.param, code === 'incorrect_cvc' ? 'cvc' : undefined);
+        assert.equal(e.raw.payment_intent.last_payment_error.param, code === 'incorrect_cvc' ? 'cvc' : undefined);
         assert.equal(e.raw.payment_method.object, 'payment_method');
         assert.match(e.raw.doc_url, /^https:\/\/stripe\.com\/docs\/error-codes\//);
       });
@@ -141,10 +145,11 @@ describe('payment intents', () => {
   }
 
   test('Radar: always-blocked and highest-risk cards are blocked; elevated risk succeeds into review', async () => {
-    for (const pm of ['pm_card_radarBlock', 'pm_card_riskLevelHighest']) {
+    // The always-blocked card answers decline_code fraudulent; the highest-risk card generic_decline (as Stripe does).
+    for (const [pm, declineCode] of [['pm_card_radarBlock', 'fraudulent'], ['pm_card_riskLevelHighest', 'generic_decline']] as const) {
       const pi = await stripe.paymentIntents.create({ amount: 1500, currency: 'usd', ...card });
       await rejects(stripe.paymentIntents.confirm(pi.id, { payment_method: pm }), (e) => {
-        assert.equal(e.statusCode, 402); assert.equal(e.code, 'card_declined'); assert.equal(e.decline_code, 'fraudulent');
+        assert.equal(e.statusCode, 402); assert.equal(e.code, 'card_declined'); assert.equal(e.decline_code, declineCode);
       });
       const ch = (await stripe.charges.list({ payment_intent: pi.id })).data[0]!;
       assert.deepEqual([ch.outcome!.type, ch.outcome!.network_status, ch.outcome!.risk_level, ch.outcome!.reason], ['blocked', 'not_sent_to_network', 'highest', 'highest_risk_level']);

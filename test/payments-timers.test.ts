@@ -24,6 +24,11 @@ async function events(s: Stripe, type: string): Promise<Stripe.Event[]> {
 async function withEndpoint(s: Stripe): Promise<void> {
   await s.webhookEndpoints.create({ url: 'http://127.0.0.1:9/hook', enabled_events: ['*'] });
 }
+/** An ACH debit of an account verified with Stripe's test microdeposits: processing. */
+async function achDebit(s: Stripe, amount: number, account: string, extra: Record<string, unknown> = {}): Promise<Stripe.PaymentIntent> {
+  const pi = await s.paymentIntents.create({ amount, currency: 'usd', payment_method_types: ['us_bank_account'], payment_method_data: ach(account), confirm: true, ...extra } as any);
+  return s.paymentIntents.verifyMicrodeposits(pi.id, { amounts: [32, 45] });
+}
 const ach = (account_number: string): any => ({ type: 'us_bank_account', us_bank_account: { account_holder_type: 'individual', account_number, routing_number: '110000000', account_type: 'checking' }, billing_details: { name: 'Jenny Rosen' } });
 
 describe('payments timers (real time)', () => {
@@ -92,8 +97,8 @@ describe('payments timers (real time)', () => {
   test('bank debits: processing until the tick settles them (succeeded or failed), with their charge and intent events', async () => {
     const key = freshKey();
     const s = t.stripe(key);
-    const ok = await s.paymentIntents.create({ amount: 10_000, currency: 'usd', payment_method_types: ['us_bank_account'], payment_method_data: ach('000123456789'), confirm: true } as any);
-    const bad = await s.paymentIntents.create({ amount: 5000, currency: 'usd', payment_method_types: ['us_bank_account'], payment_method_data: ach('000111111113'), confirm: true } as any);
+    const ok = await achDebit(s, 10_000, '000123456789');
+    const bad = await achDebit(s, 5000, '000111111113');
     clock.set(clock.now() + 11);
     assert.equal((await s.paymentIntents.retrieve(ok.id)).status, 'processing');
     assert.equal((await s.charges.retrieve(ok.latest_charge as string)).status, 'pending');
@@ -191,7 +196,7 @@ describe('payments timers (test clocks)', () => {
     const cus = await s.customers.create({ test_clock: tc.id });
     const paid = await s.paymentIntents.create({ amount: 3000, currency: 'usd', ...card, customer: cus.id, payment_method: 'pm_card_pendingRefund', confirm: true });
     const refund = await s.refunds.create({ payment_intent: paid.id });
-    const debit = await s.paymentIntents.create({ amount: 5000, currency: 'usd', customer: cus.id, payment_method_types: ['us_bank_account'], payment_method_data: ach('000123456789'), confirm: true } as any);
+    const debit = await achDebit(s, 5000, '000123456789', { customer: cus.id });
     const hold = await s.paymentIntents.create({ amount: 4000, currency: 'usd', ...card, customer: cus.id, capture_method: 'manual', payment_method: 'pm_card_visa', confirm: true });
     await later(key, 8 * DAY);
     assert.equal((await s.refunds.retrieve(refund.id)).status, 'pending');

@@ -21,6 +21,7 @@ import { shippingRates } from './shipping-rates.js';
 import { customerDiscounts } from './discounts.js';
 import { webhookEndpoints } from './webhook-endpoints.js';
 import { testClocks } from './test-clocks.js';
+import { mandates } from './mandates.js';
 import { invoices } from './invoices.js';
 import { invoiceItems } from './invoice-items.js';
 import { customerBalanceTransactions } from './customer-balance.js';
@@ -34,7 +35,7 @@ export const RESOURCES: readonly ResourceDef[] = [
   customers, products, prices, events,
   // Payments (issue 5).
   paymentMethods, paymentIntents, charges, refunds, balanceTransactions, setupIntents, setupAttempts, tokens, cards,
-  disputes, earlyFraudWarnings, payouts, reviews,
+  disputes, earlyFraudWarnings, payouts, reviews, mandates,
   // Webhooks (issue 6).
   webhookEndpoints,
   // Billing catalogue and discounts (issue 7).

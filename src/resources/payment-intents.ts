@@ -197,7 +197,7 @@ export async function createIntent(ctx: WriteContext, p: Params): Promise<Obj> {
   const initial = canonicalize(pi);
   await emitEvent(ctx, 'payment_intent.created', initial);
   try {
-    return await confirmIntent(ctx, null, { return_url: p.return_url, off_session: p.off_session, error_on_requires_action: p.error_on_requires_action, use_stripe_sdk: p.use_stripe_sdk }, true, initial);
+    return await confirmIntent(ctx, null, { return_url: p.return_url, off_session: p.off_session, error_on_requires_action: p.error_on_requires_action, use_stripe_sdk: p.use_stripe_sdk, mandate_data: p.mandate_data }, true, initial);
   } catch (err) {
     if (err instanceof StripeError && !err.commit) {
       await savePi(ctx, null, initial);
@@ -206,6 +206,23 @@ export async function createIntent(ctx: WriteContext, p: Params): Promise<Obj> {
     }
     throw err;
   }
+}
+
+/**
+ * What a publishable key sees of a PaymentIntent (Stripe.js): the fields Stripe documents as
+ * retrievable with a publishable key (https://docs.stripe.com/api/payment_intents/object, the
+ * stripe-js PaymentIntent type); secret-only fields (customer, metadata, charges, amounts
+ * received or capturable, options, …) are left out.
+ */
+const PUBLISHABLE_FIELDS = [
+  'id', 'object', 'amount', 'automatic_payment_methods', 'canceled_at', 'cancellation_reason', 'capture_method', 'client_secret',
+  'confirmation_method', 'created', 'currency', 'description', 'last_payment_error', 'livemode', 'next_action', 'payment_method',
+  'payment_method_configuration_details', 'payment_method_types', 'processing', 'receipt_email', 'setup_future_usage', 'shipping', 'source', 'status',
+];
+
+export function publishableView(ctx: ReadContext, pi: Obj): Obj {
+  if (ctx.keyKind !== 'publishable') return pi;
+  return Object.fromEntries(PUBLISHABLE_FIELDS.filter((k) => k in pi).map((k) => [k, pi[k]]));
 }
 
 /** The Stripe.js path: a publishable key must present the intent's client_secret. */
@@ -251,7 +268,7 @@ export async function confirmIntent(ctx: WriteContext, row: StoredObject | null,
     throw invalidRequest(RETURN_URL_REQUIRED);
   }
   const offSession = p.off_session === true || p.off_session === 'one_off' || p.off_session === 'recurring';
-  return attempt(ctx, row, pi, { authenticated: false, offSession, returnUrl, errorOnRequiresAction: !!p.error_on_requires_action });
+  return attempt(ctx, row, pi, { authenticated: false, offSession, returnUrl, errorOnRequiresAction: !!p.error_on_requires_action, mandateData: p.mandate_data });
 }
 
 interface AttemptOptions {
@@ -259,6 +276,8 @@ interface AttemptOptions {
   offSession: boolean;
   returnUrl?: string;
   errorOnRequiresAction?: boolean;
+  /** mandate_data of the confirmation (bank debits). */
+  mandateData?: Params | null;
 }
 
 /** One payment attempt with the intent's PaymentMethod: the network decides, the intent moves. */
@@ -271,7 +290,7 @@ export async function attempt(ctx: WriteContext, row: StoredObject | null, pi: O
   }
   if (pm.type === 'us_bank_account' || pm.type === 'sepa_debit') {
     const { bankAttempt } = await import('./bank-debits.js');
-    return bankAttempt(ctx, pi, pm, async (next, eventType) => (await savePi(ctx, row, next, eventType)).data);
+    return bankAttempt(ctx, pi, pm, async (next, eventType) => (await savePi(ctx, row, next, eventType)).data, o.mandateData);
   }
   const found = await loadCardRef(ctx, pm.id);
   if (!found) throw invalidRequest('This PaymentMethod cannot be used for payments.', 'payment_method');
@@ -588,7 +607,7 @@ export const paymentIntents: ResourceDef = {
       handler: async (ctx, p, path) => {
         const row = await load(ctx, path.id!, false);
         checkClientSecret(ctx, row.data, p.client_secret);
-        return row.data;
+        return publishableView(ctx, row.data);
       },
     },
     {
@@ -611,11 +630,37 @@ export const paymentIntents: ResourceDef = {
         const row = await load(ctx, path.id!, true);
         checkClientSecret(ctx, row.data, p.client_secret);
         const { client_secret: _s, ...rest } = p;
-        return confirmIntent(ctx, row, rest);
+        try {
+          return publishableView(ctx, await confirmIntent(ctx, row, rest));
+        } catch (err) {
+          // A declined confirmation's error carries the intent as the key may see it.
+          if (err instanceof StripeError && err.fields.payment_intent && ctx.keyKind === 'publishable') {
+            (err.fields as Obj).payment_intent = publishableView(ctx, err.fields.payment_intent as Obj);
+          }
+          throw err;
+        }
       },
     },
     { method: 'POST', path: '/v1/payment_intents/{id}/capture', write: true, handler: (ctx, p, path) => capturePaymentIntent(ctx as WriteContext, path.id!, p) },
     { method: 'POST', path: '/v1/payment_intents/{id}/cancel', write: true, handler: (ctx, p, path) => cancel(ctx as WriteContext, path.id!, p) },
+    {
+      method: 'POST', path: '/v1/payment_intents/{id}/verify_microdeposits', write: true, publishable: true, extraParams: { client_secret: { t: 'string' } },
+      handler: async (c, p, path) => {
+        const ctx = c as WriteContext;
+        const row = await load(ctx, path.id!, true);
+        checkClientSecret(ctx, row.data, p.client_secret);
+        const { verifyIntentMicrodeposits } = await import('./bank-debits.js');
+        let current = row;
+        try {
+          return publishableView(ctx, await verifyIntentMicrodeposits(ctx, row, p, async (next, eventType) => { current = await savePi(ctx, current, next, eventType); return current.data; }));
+        } catch (err) {
+          if (err instanceof StripeError && err.fields.payment_intent && ctx.keyKind === 'publishable') {
+            (err.fields as Obj).payment_intent = publishableView(ctx, err.fields.payment_intent as Obj);
+          }
+          throw err;
+        }
+      },
+    },
     { method: 'POST', path: '/v1/payment_intents/{id}/increment_authorization', write: true, handler: (ctx, p, path) => incrementAuthorization(ctx as WriteContext, path.id!, p) },
   ],
 };

@@ -10,11 +10,13 @@ import { canonicalize } from '../api/render.js';
 import type { Params } from '../api/params.js';
 import type { ReadContext, WriteContext } from '../api/context.js';
 import { emitEvent } from '../events/events.js';
-import { authorize, cardError, lastPaymentError, loadCardRef, markSetUp, threeDSecureResult, type NetworkDecline } from '../engine/payments/index.js';
+import { authorize, cardError, lastPaymentError, loadBankVerification, loadCardRef, markSetUp, threeDSecureResult, type NetworkDecline } from '../engine/payments/index.js';
 import type { StoredObject } from '../store/store.js';
 import { LEGACY_TYPES, cardPaymentMethodData } from './intent-params.js';
 import { RETURN_URL_REQUIRED } from './payment-intents.js';
 import { attachPaymentMethod, createFromData, loadCustomer, resolvePaymentMethod } from './payment-methods.js';
+import { checkMicrodeposits, microdepositAction } from './bank-debits.js';
+import { activateMandate, createMandate } from './mandates.js';
 import { indexEntries, insertObject, newObjectBase, type Obj, type ResourceDef } from './define.js';
 
 const CONFIRMABLE = ['requires_payment_method', 'requires_confirmation', 'requires_action'];
@@ -43,7 +45,7 @@ async function applyCommon(ctx: WriteContext, si: Obj, p: Params): Promise<void>
   const types = p.payment_method_types ?? p.allowed_payment_method_types;
   if (types !== undefined) {
     for (const [i, ty] of (types ?? []).entries()) {
-      if (ty !== 'card') throw invalidRequest(`The payment method type "${ty}" is invalid. Please ensure the provided type is activated in your dashboard (https://dashboard.stripe.com/account/payments/settings) and your account is enabled for any preview features that you are trying to use.`, `${p.payment_method_types !== undefined ? 'payment_method_types' : 'allowed_payment_method_types'}[${i}]`);
+      if (!['card', 'us_bank_account', 'sepa_debit'].includes(ty)) throw invalidRequest(`The payment method type "${ty}" is invalid. Please ensure the provided type is activated in your dashboard (https://dashboard.stripe.com/account/payments/settings) and your account is enabled for any preview features that you are trying to use.`, `${p.payment_method_types !== undefined ? 'payment_method_types' : 'allowed_payment_method_types'}[${i}]`);
     }
     si.payment_method_types = types ?? ['card'];
     si.automatic_payment_methods = null;
@@ -98,13 +100,36 @@ async function createIntent(ctx: WriteContext, p: Params): Promise<Obj> {
   await emitEvent(ctx, 'setup_intent.created', stored);
   if (!p.confirm) return stored;
   const row = (await ctx.tx.getForUpdate(ctx.scope, stored.id))!;
-  return confirm(ctx, row, { return_url: p.return_url }, true);
+  return confirm(ctx, row, { return_url: p.return_url, mandate_data: p.mandate_data }, true);
 }
 
 async function load(ctx: ReadContext, id: string, forUpdate: boolean): Promise<StoredObject> {
   const row = forUpdate && 'tx' in ctx ? await (ctx as WriteContext).tx.getForUpdate(ctx.scope, id) : await ctx.db.get(ctx.scope, id);
   if (!row || row.type !== 'setup_intent') throw noSuchResource('setup_intent', id);
   return row;
+}
+
+/** What a publishable key sees of a SetupIntent (Stripe.js; the stripe-js SetupIntent type). */
+const PUBLISHABLE_FIELDS = [
+  'id', 'object', 'automatic_payment_methods', 'cancellation_reason', 'client_secret', 'created', 'description', 'last_setup_error',
+  'livemode', 'next_action', 'payment_method', 'payment_method_configuration_details', 'payment_method_types', 'status', 'usage',
+];
+
+function publishableView(ctx: ReadContext, si: Obj): Obj {
+  if (ctx.keyKind !== 'publishable') return si;
+  return Object.fromEntries(PUBLISHABLE_FIELDS.filter((k) => k in si).map((k) => [k, si[k]]));
+}
+
+/** Runs a publishable-key operation: its result and its error's setup_intent in the publishable view. */
+async function asPublishable(ctx: ReadContext, fn: () => Promise<Obj>): Promise<Obj> {
+  try {
+    return publishableView(ctx, await fn());
+  } catch (err) {
+    if (err instanceof StripeError && err.fields.setup_intent && ctx.keyKind === 'publishable') {
+      (err.fields as Obj).setup_intent = publishableView(ctx, err.fields.setup_intent as Obj);
+    }
+    throw err;
+  }
 }
 
 function checkClientSecret(ctx: ReadContext, si: Obj, secret: string | undefined): void {
@@ -120,7 +145,7 @@ async function confirm(ctx: WriteContext, row: StoredObject, p: Params, fromCrea
   if (!fromCreate) await applyCommon(ctx, si, p);
   if (!si.payment_method) throw unexpectedState("You cannot confirm this SetupIntent because it's missing a payment method. You can either update the SetupIntent with a payment method and then confirm it again, or confirm it again directly with a payment method.", si);
   if (si.automatic_payment_methods?.enabled && si.automatic_payment_methods.allow_redirects !== 'never' && !p.return_url) throw invalidRequest(RETURN_URL_REQUIRED);
-  return attempt(ctx, row, si, false, p.return_url);
+  return attempt(ctx, row, si, false, p.return_url, p.mandate_data);
 }
 
 async function insertAttempt(ctx: WriteContext, si: Obj, pm: Obj, status: string, checks: Obj | null, threeDS: Obj | null, error: Obj | null): Promise<Obj> {
@@ -128,7 +153,7 @@ async function insertAttempt(ctx: WriteContext, si: Obj, pm: Obj, status: string
     id: ctx.services.ids.id('setatt'), object: 'setup_attempt', application: null, attach_to_self: false, created: ctx.now(),
     customer: si.customer, customer_account: null, flow_directions: null, livemode: ctx.scope.livemode, on_behalf_of: null,
     payment_method: pm.id,
-    payment_method_details: {
+    payment_method_details: pm.type !== 'card' ? { [pm.type]: {}, type: pm.type } : {
       card: {
         brand: pm.card.brand, checks: checks ?? null, country: pm.card.country, exp_month: pm.card.exp_month, exp_year: pm.card.exp_year,
         fingerprint: pm.card.fingerprint, funding: pm.card.funding, last4: pm.card.last4, network: pm.card.brand, three_d_secure: threeDS, wallet: null,
@@ -141,9 +166,10 @@ async function insertAttempt(ctx: WriteContext, si: Obj, pm: Obj, status: string
   return att;
 }
 
-async function attempt(ctx: WriteContext, row: StoredObject, si: Obj, authenticated: boolean, returnUrl?: string): Promise<Obj> {
+async function attempt(ctx: WriteContext, row: StoredObject, si: Obj, authenticated: boolean, returnUrl?: string, mandateData?: Params | null): Promise<Obj> {
   const pmRow = (await ctx.tx.getForUpdate(ctx.scope, si.payment_method))!;
   const pm = pmRow.data;
+  if (pm.type === 'us_bank_account' || pm.type === 'sepa_debit') return bankSetup(ctx, row, pmRow, si, mandateData);
   const found = await loadCardRef(ctx, pm.id);
   if (!found) throw invalidRequest('This PaymentMethod cannot be set up.', 'payment_method');
   const result = authorize(ctx, { card: found.card, ref: found.ref, offSession: false, authenticated, setup: true, requestThreeDS: si.payment_method_options?.card?.request_three_d_secure });
@@ -177,6 +203,57 @@ async function attempt(ctx: WriteContext, row: StoredObject, si: Obj, authentica
   si.status = 'succeeded';
   si.latest_attempt = att.id;
   return (await save(ctx, setupIntents, row, si, 'setup_intent.succeeded')).data;
+}
+
+/**
+ * Setting up a bank account: a multi-use mandate; an ACH account entered by hand first waits in
+ * requires_action (verify_with_microdeposits), a SEPA account (or a verified ACH one) is set up at once.
+ */
+async function bankSetup(ctx: WriteContext, row: StoredObject, pmRow: StoredObject, si: Obj, mandateData?: Params | null): Promise<Obj> {
+  const pm = pmRow.data;
+  if (!si.automatic_payment_methods && !si.payment_method_types.includes(pm.type)) {
+    throw invalidRequest(`The PaymentMethod provided (${pm.type}) is not allowed for this SetupIntent. Please attach a PaymentMethod of one of the following types: ${si.payment_method_types.join(', ')}. Alternatively update the allowed payment_method_types for this SetupIntent to include "${pm.type}".`, 'payment_method');
+  }
+  const verified = pm.type !== 'us_bank_account' || (await loadBankVerification(ctx, pm.id)).verified;
+  const mandate = await createMandate(ctx, { paymentMethod: pm, mandateData, status: verified ? 'active' : 'pending' });
+  si.mandate = mandate.id;
+  si.last_setup_error = null;
+  if (!verified) {
+    const att = await insertAttempt(ctx, si, pm, 'requires_action', null, null, null);
+    si.latest_attempt = att.id;
+    si.status = 'requires_action';
+    si.next_action = microdepositAction(ctx, si.id);
+    return (await save(ctx, setupIntents, row, si, 'setup_intent.requires_action')).data;
+  }
+  return bankSetupSucceeded(ctx, row, pmRow, si);
+}
+
+async function bankSetupSucceeded(ctx: WriteContext, row: StoredObject, pmRow: StoredObject, si: Obj): Promise<Obj> {
+  const att = await insertAttempt(ctx, si, pmRow.data, 'succeeded', null, null, null);
+  if (si.customer && !pmRow.data.customer) await attachPaymentMethod(ctx, pmRow, si.customer);
+  si.status = 'succeeded';
+  si.next_action = null;
+  si.latest_attempt = att.id;
+  return (await save(ctx, setupIntents, row, si, 'setup_intent.succeeded')).data;
+}
+
+async function verifySetupMicrodeposits(ctx: WriteContext, row: StoredObject, p: Params): Promise<Obj> {
+  const si = structuredClone(row.data);
+  if (si.status !== 'requires_action' || si.next_action?.type !== 'verify_with_microdeposits') {
+    throw unexpectedState(`This SetupIntent's payment method could not be verified because the SetupIntent has a status of ${si.status}. Only a SetupIntent awaiting microdeposit verification (status requires_action, next_action verify_with_microdeposits) can be verified.`, si);
+  }
+  const pmRow = (await ctx.tx.getForUpdate(ctx.scope, si.payment_method))!;
+  await checkMicrodeposits(ctx, pmRow.id, p, async (err) => {
+    const failedAttempt = await insertAttempt(ctx, si, pmRow.data, 'failed', null, null, { code: err.code, message: err.message, type: 'invalid_request_error' });
+    Object.assign(si, {
+      status: 'requires_payment_method', next_action: null, payment_method: null, latest_attempt: failedAttempt.id,
+      last_setup_error: { code: err.code, doc_url: `https://stripe.com/docs/error-codes/${err.code.replace(/_/g, '-')}`, message: err.message, payment_method: pmRow.data, type: 'invalid_request_error' },
+    });
+    return (await save(ctx, setupIntents, row, si, 'setup_intent.setup_failed')).data;
+  }, 'setup_intent', si);
+  await activateMandate(ctx, si.mandate);
+  const fresh = (await ctx.tx.getForUpdate(ctx.scope, pmRow.id))!;
+  return bankSetupSucceeded(ctx, row, fresh, si);
 }
 
 /** The 3-D Secure page's outcome for a SetupIntent. */
@@ -222,7 +299,7 @@ export const setupIntents: ResourceDef = {
     { method: 'POST', path: '/v1/setup_intents', write: true, extraParams: { ...LEGACY_TYPES, ...WITH_CARD_DATA }, handler: (ctx, p) => createIntent(ctx as WriteContext, p) },
     {
       method: 'GET', path: '/v1/setup_intents/{id}', write: false, publishable: true,
-      handler: async (ctx, p, path) => { const row = await load(ctx, path.id!, false); checkClientSecret(ctx, row.data, p.client_secret); return row.data; },
+      handler: async (ctx, p, path) => { const row = await load(ctx, path.id!, false); checkClientSecret(ctx, row.data, p.client_secret); return publishableView(ctx, row.data); },
     },
     {
       method: 'POST', path: '/v1/setup_intents/{id}', write: true, extraParams: LEGACY_TYPES,
@@ -246,7 +323,17 @@ export const setupIntents: ResourceDef = {
         const row = await load(ctx, path.id!, true);
         checkClientSecret(ctx, row.data, p.client_secret);
         const { client_secret: _s, ...rest } = p;
-        return confirm(ctx, row, rest);
+        return asPublishable(ctx, () => confirm(ctx, row, rest));
+      },
+    },
+    {
+      method: 'POST', path: '/v1/setup_intents/{id}/verify_microdeposits', write: true, publishable: true, extraParams: { client_secret: { t: 'string' } },
+      handler: async (c, p, path) => {
+        const ctx = c as WriteContext;
+        const row = await load(ctx, path.id!, true);
+        checkClientSecret(ctx, row.data, p.client_secret);
+        const { client_secret: _s, ...rest } = p;
+        return asPublishable(ctx, () => verifySetupMicrodeposits(ctx, row, rest));
       },
     },
     {

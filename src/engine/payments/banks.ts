@@ -25,6 +25,39 @@ const SEPA_FAILURES: Record<string, BankFailure> = {
   FR8420041010050500013M02607: { code: 'insufficient_funds', message: "The customer's account has insufficient funds to cover this payment." },
 };
 
+/** ACH test account that stays processing indefinitely (for testing cancellation). */
+export const ACH_PROCESSING = '000000000009';
+
+/** The debit never settles by itself (the processing test account). */
+export function bankStaysProcessing(key: string): boolean {
+  return key === `ach:${ACH_PROCESSING}`;
+}
+
+/** Stripe's test microdeposit values (amounts in cents, or the 0.01 descriptor code). */
+export type MicrodepositOutcome = 'verified' | 'attempts_exceeded' | 'timeout' | 'mismatch';
+
+export function microdepositOutcome(p: { amounts?: number[]; descriptor_code?: string }): MicrodepositOutcome {
+  if (p.descriptor_code !== undefined) {
+    return ({ SM11AA: 'verified', SM33CC: 'attempts_exceeded', SM44DD: 'timeout' } as Record<string, MicrodepositOutcome>)[p.descriptor_code] ?? 'mismatch';
+  }
+  const [a, b] = [...(p.amounts ?? [])].sort((x, y) => x - y);
+  if (a === 32 && b === 45) return 'verified';
+  if (a === 10 && b === 11) return 'attempts_exceeded';
+  if (a === 40 && b === 41) return 'timeout';
+  return 'mismatch';
+}
+
+export const MICRODEPOSIT_ERRORS = {
+  amounts_invalid: { code: 'payment_method_microdeposit_verification_amounts_invalid', message: 'You must provide exactly two microdeposit amounts.' },
+  mismatch_amounts: { code: 'payment_method_microdeposit_verification_amounts_mismatch', message: 'The amounts provided do not match the amounts that were sent to the bank account.' },
+  mismatch_descriptor: { code: 'payment_method_microdeposit_verification_descriptor_code_mismatch', message: 'The verification code provided does not match the one sent to the bank account.' },
+  attempts_exceeded: { code: 'payment_method_microdeposit_verification_attempts_exceeded', message: 'You have exceeded the number of allowed verification attempts.' },
+  timeout: { code: 'payment_method_microdeposit_verification_timeout', message: 'Payment method should be verified with microdeposits within the required period.' },
+} as const;
+
+/** Verification attempts allowed before the account is refused. */
+export const MICRODEPOSIT_ATTEMPTS = 3;
+
 export interface BankAccount {
   type: BankType;
   /** Stored in place of the account number: the outcome key. */
@@ -45,7 +78,7 @@ export function usBankAccount(account: string, p: { account_number: string; rout
   if (!/^\d{9}$/.test(p.routing_number)) return { error: 'Routing number must have 9 digits', param: 'us_bank_account[routing_number]' };
   if (!/^\d{4,17}$/.test(p.account_number)) return { error: 'Invalid account number', param: 'us_bank_account[account_number]' };
   return {
-    type: 'us_bank_account', key: ACH_FAILURES[p.account_number] ? `ach:${p.account_number}` : 'ach:ok', last4: p.account_number.slice(-4),
+    type: 'us_bank_account', key: ACH_FAILURES[p.account_number] || p.account_number === ACH_PROCESSING ? `ach:${p.account_number}` : 'ach:ok', last4: p.account_number.slice(-4),
     details: {
       account_holder_type: p.account_holder_type ?? 'individual', account_type: p.account_type ?? 'checking', bank_name: 'STRIPE TEST BANK',
       financial_connections_account: null, fingerprint: fp(account, `${p.routing_number}:${p.account_number}`), last4: p.account_number.slice(-4),
@@ -69,7 +102,7 @@ export function sepaAccount(account: string, ibanRaw: string): BankAccount | { e
 /** The outcome of a debit from an account key. */
 export function bankOutcome(key: string): BankFailure | null {
   const [kind, value] = key.split(':') as [string, string];
-  if (value === 'ok') return null;
+  if (value === 'ok' || key === `ach:${ACH_PROCESSING}`) return null;
   return (kind === 'ach' ? ACH_FAILURES : SEPA_FAILURES)[value] ?? null;
 }
 

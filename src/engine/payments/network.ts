@@ -52,6 +52,24 @@ export async function markSetUp(ctx: WriteContext, ownerId: string): Promise<voi
   await ctx.tx.update(ctx.scope, { id: row.id, version: row.version, data: { ...row.data, setUp: true }, index: [] });
 }
 
+/**
+ * Bank accounts entered by hand must be verified with microdeposits before they are debited
+ * (https://docs.stripe.com/payments/ach-direct-debit/accept-a-payment#test-account-numbers);
+ * the state lives on the account's hidden reference row.
+ */
+export interface BankVerification { verified: boolean; failedAttempts: number }
+
+export async function loadBankVerification(ctx: ReadContext, ownerId: string): Promise<BankVerification> {
+  const row = await ctx.db.get(ctx.scope, refId(ownerId));
+  return { verified: !!row?.data.verified, failedAttempts: (row?.data.failedAttempts as number | undefined) ?? 0 };
+}
+
+export async function saveBankVerification(ctx: WriteContext, ownerId: string, v: BankVerification): Promise<void> {
+  const row = await ctx.tx.getForUpdate(ctx.scope, refId(ownerId));
+  if (!row) return;
+  await ctx.tx.update(ctx.scope, { id: row.id, version: row.version, data: { ...row.data, verified: v.verified, failedAttempts: v.failedAttempts }, index: [] });
+}
+
 // ---- Public card fields
 
 export type CheckResult = 'pass' | 'fail' | 'unavailable' | 'unchecked' | null;
@@ -139,7 +157,12 @@ export function chargeMethodDetails(pmCard: Record<string, any>, checks: Checks,
 
 // ---- Authorization
 
-export type NetworkDecline = DeclineCode | 'authentication_required';
+/**
+ * What the network answers. `cvc_check_failed` is the CVC check failing (4000000000000101): Stripe
+ * answers incorrect_cvc with `param: cvc` and no decline_code, unlike the issuer's incorrect_cvc
+ * decline (4000000000000127).
+ */
+export type NetworkDecline = DeclineCode | 'authentication_required' | 'cvc_check_failed';
 
 export interface AuthorizeRequest {
   card: TestCard;
@@ -160,8 +183,10 @@ export type AuthorizeResult =
   | { status: 'failed'; decline: NetworkDecline; outcome: Outcome; checks: Checks; blocked: boolean }
   | { status: 'succeeded'; outcome: Outcome; checks: Checks; review: boolean };
 
-export const DECLINE_INFO: Record<NetworkDecline, { code: string; message: string }> = {
+export const DECLINE_INFO: Record<NetworkDecline, { code: string; message: string; param?: string; noDeclineCode?: boolean }> = {
   ...DECLINES,
+  incorrect_cvc: { ...DECLINES.incorrect_cvc, param: 'cvc' },
+  cvc_check_failed: { code: 'incorrect_cvc', message: DECLINES.incorrect_cvc.message, param: 'cvc', noDeclineCode: true },
   authentication_required: { code: 'authentication_required', message: 'Your card was declined. This transaction requires authentication.' },
 };
 
@@ -188,10 +213,10 @@ export function declineOutcome(ctx: ReadContext, decline: NetworkDecline): Outco
   return outcome({
     advice_code: advice[decline] ?? null,
     network_status: 'declined_by_network',
-    reason: decline,
+    reason: decline === 'cvc_check_failed' ? 'incorrect_cvc' : decline,
     risk_level: 'normal',
     risk_score: riskScore(ctx, 0, 64),
-    seller_message: decline === 'generic_decline' ? 'The bank did not return any further details with this decline.' : `The bank returned the decline code \`${decline}\`.`,
+    seller_message: decline === 'generic_decline' ? 'The bank did not return any further details with this decline.' : `The bank returned the decline code \`${decline === 'cvc_check_failed' ? 'incorrect_cvc' : decline}\`.`,
     type: 'issuer_declined',
   });
 }
@@ -204,8 +229,10 @@ export function authorize(ctx: ReadContext, req: AuthorizeRequest): AuthorizeRes
 
   // Radar runs first: blocked payments never reach the network.
   if (!req.setup && (b.risk === 'block' || b.risk === 'highest')) {
+    // Stripe answers the always-blocked card with decline_code fraudulent and the highest-risk
+    // card (blocked by the default Radar rule) with generic_decline.
     return {
-      status: 'failed', decline: 'fraudulent', checks, blocked: true,
+      status: 'failed', decline: b.risk === 'block' ? 'fraudulent' : 'generic_decline', checks, blocked: true,
       outcome: outcome({
         network_status: 'not_sent_to_network', reason: 'highest_risk_level', risk_level: 'highest',
         risk_score: riskScore(ctx, 90, 99), seller_message: 'Stripe blocked this payment as too risky.', type: 'blocked',
@@ -229,7 +256,7 @@ export function authorize(ctx: ReadContext, req: AuthorizeRequest): AuthorizeRes
   }
 
   if (b.decline && !(req.setup && b.declineOnlyCharges)) return fail(b.decline);
-  if (checks.cvc_check === 'fail') return fail('incorrect_cvc');
+  if (checks.cvc_check === 'fail') return fail('cvc_check_failed');
 
   if (req.setup) return { status: 'succeeded', outcome: outcome({}), checks, review: false };
   if (b.risk === 'elevated') {
@@ -251,7 +278,8 @@ export function authorize(ctx: ReadContext, req: AuthorizeRequest): AuthorizeRes
 export function cardError(decline: NetworkDecline, extra: { charge?: string; payment_intent?: unknown; payment_method?: unknown; setup_intent?: unknown } = {}): StripeError {
   const info = DECLINE_INFO[decline];
   return new StripeError(402, {
-    type: 'card_error', code: info.code, decline_code: decline, message: info.message,
+    type: 'card_error', code: info.code, ...(info.noDeclineCode ? {} : { decline_code: decline }), message: info.message,
+    ...(info.param ? { param: info.param } : {}),
     ...(extra.charge ? { charge: extra.charge } : {}),
     ...(extra.payment_intent ? { payment_intent: extra.payment_intent } : {}),
     ...(extra.payment_method ? { payment_method: extra.payment_method } : {}),
@@ -265,9 +293,10 @@ export function lastPaymentError(decline: NetworkDecline, charge: string | null,
   return {
     ...(charge ? { charge } : {}),
     code: info.code,
-    decline_code: decline,
+    ...(info.noDeclineCode ? {} : { decline_code: decline }),
     doc_url: `https://stripe.com/docs/error-codes/${info.code.replace(/_/g, '-')}`,
     message: info.message,
+    ...(info.param ? { param: info.param } : {}),
     payment_method: paymentMethod,
     type: 'card_error',
   };
