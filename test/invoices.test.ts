@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import Stripe from 'stripe';
 import { FrozenClock } from '../src/api/clock.js';
-import { registerInvoiceListener, DEFAULT_RETRY_DAYS } from '../src/engine/billing/invoices.js';
+import { configureDunning, registerInvoiceListener, DEFAULT_RETRY_DAYS } from '../src/engine/billing/invoices.js';
 import { freshKey, startTestServer, type TestServer } from './helpers/server.js';
 import { rejects } from './helpers/errors.js';
 
@@ -82,6 +82,9 @@ describe('invoices: lifecycle', () => {
     assert.equal(payments.length, 1);
     assert.equal(payments[0]!.status, 'paid');
     assert.equal(payments[0]!.amount_paid, 2000);
+    const ips = await s.invoicePayments.list({ invoice: open.id });
+    assert.deepEqual(ips.data.map((p) => p.id), [payments[0]!.id]);
+    assert.deepEqual(await s.invoicePayments.retrieve(payments[0]!.id), payments[0]);
     const pi = await s.paymentIntents.retrieve((payments[0]!.payment as any).payment_intent);
     assert.equal(pi.status, 'succeeded');
     assert.equal(pi.amount, 2000);
@@ -406,6 +409,7 @@ describe('invoices: automatic collection and dunning on a test clock', () => {
       assert.equal(first.attempt_count, 1);
       const firstFail = T0 + 3600;
       assert.equal(first.next_payment_attempt, firstFail + DEFAULT_RETRY_DAYS[0]! * DAY);
+      assert.equal((await s.customers.retrieve(c.id) as Stripe.Customer).delinquent, true);
       await s.testHelpers.testClocks.advance(tc.id, { frozen_time: T0 + 20 * DAY });
       const last = await s.invoices.retrieve(draft.id);
       assert.equal(last.attempt_count, DEFAULT_RETRY_DAYS.length + 1);
@@ -419,6 +423,27 @@ describe('invoices: automatic collection and dunning on a test clock', () => {
       await s.testHelpers.testClocks.advance(tc.id, { frozen_time: T0 + 60 * DAY });
       assert.equal((await s.invoices.retrieve(draft.id)).attempt_count, DEFAULT_RETRY_DAYS.length + 1);
     } finally { off(); }
+  });
+
+  test('configurable schedule and final action: two retries, then marked uncollectible', async () => {
+    const saved = configureDunning({});
+    configureDunning({ retryDays: [1, 3], finalAction: 'mark_uncollectible' });
+    try {
+      const s = account();
+      const tc = await s.testHelpers.testClocks.create({ frozen_time: T0 });
+      const c = await customerWithCard(s, 'pm_card_chargeCustomerFail', { test_clock: tc.id });
+      const draft = await draftWith(s, c.id, [600], { auto_advance: true });
+      await s.testHelpers.testClocks.advance(tc.id, { frozen_time: T0 + 3600 + 2 * DAY });
+      const mid = await s.invoices.retrieve(draft.id);
+      assert.equal(mid.attempt_count, 2);
+      assert.equal(mid.next_payment_attempt, T0 + 3600 + 3 * DAY);
+      await s.testHelpers.testClocks.advance(tc.id, { frozen_time: T0 + 10 * DAY });
+      const last = await s.invoices.retrieve(draft.id);
+      assert.equal(last.attempt_count, 3);
+      assert.equal(last.status, 'uncollectible');
+      assert.equal(last.status_transitions.marked_uncollectible_at, T0 + 3600 + 3 * DAY);
+      assert.deepEqual((await eventTypes(s)).slice(-2), ['invoice.payment_failed', 'invoice.marked_uncollectible']);
+    } finally { configureDunning(saved); }
   });
 
   test('3-D Secure card off-session: invoice.payment_action_required; a retry that succeeds stops dunning', async () => {
@@ -437,5 +462,6 @@ describe('invoices: automatic collection and dunning on a test clock', () => {
     assert.equal(paid.status, 'paid');
     assert.equal(paid.attempt_count, 2);
     assert.equal(paid.next_payment_attempt, null);
+    assert.equal((await s.customers.retrieve(c.id) as Stripe.Customer).delinquent, false);
   });
 });

@@ -26,6 +26,7 @@ import { invoices } from './invoices.js';
 import { invoiceItems } from './invoice-items.js';
 import { customerBalanceTransactions } from './customer-balance.js';
 import { creditNotes } from './credit-notes.js';
+import { invoicePaymentsFamily } from './invoice-payments.js';
 import { billingMeters } from './billing-meters.js';
 import { operationsFor, type Operation, type ResourceDef } from './define.js';
 
@@ -42,7 +43,7 @@ export const RESOURCES: readonly ResourceDef[] = [
   // Test clocks (issue 7).
   testClocks,
   // Invoices, invoice items, customer balance, credit notes (issue 7).
-  invoices, invoiceItems, customerBalanceTransactions, creditNotes,
+  invoices, invoiceItems, customerBalanceTransactions, creditNotes, invoicePaymentsFamily,
   // Usage-based billing (issue 7).
   billingMeters,
 ];

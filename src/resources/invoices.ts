@@ -17,7 +17,7 @@ import type { ReadContext, WriteContext } from '../api/context.js';
 import { emitEvent } from '../events/events.js';
 import type { StoredObject } from '../store/store.js';
 import {
-  INVOICE_ERRORS, addInvoiceLines, buildLine, clockContext, computeInvoice, createInvoice, finalizeInvoice, invoiceIndex,
+  INVOICE_ERRORS, invoiceEvent, addInvoiceLines, buildLine, clockContext, computeInvoice, createInvoice, finalizeInvoice, invoiceIndex,
   invoicePayments, loadInvoice, loadLines, markUncollectible, payInvoice, publicLine, recomputeInvoice, saveInvoice,
   setInvoiceIndexer, storeDiscount, voidInvoice, pendingItems, lineFromItem, type LineInput,
 } from '../engine/billing/invoices.js';
@@ -206,7 +206,7 @@ async function deleteInvoice(ctx: WriteContext, id: string): Promise<Obj> {
   }
   for (const l of await loadLines(ctx, id)) await ctx.tx.update(ctx.scope, { id: l.id, version: l.version, data: l.data, index: [], deleted: true });
   await ctx.tx.update(ctx.scope, { id, version: row.version, data: row.data, index: [], deleted: true });
-  await emitEvent(ctx, 'invoice.deleted', row.data);
+  await invoiceEvent(ctx, 'invoice.deleted', row.data);
   return { id, object: 'invoice', deleted: true };
 }
 
@@ -416,12 +416,12 @@ async function sendInvoice(c: WriteContext, id: string): Promise<Obj> {
     const row = await loadInvoice(ctx, id, true, 'id');
     if (row.data.status === 'draft') {
       const inv = await finalizeInvoice(ctx, id);
-      await emitEvent(ctx, 'invoice.sent', inv);
+      await invoiceEvent(ctx, 'invoice.sent', inv);
       return inv;
     }
     if (row.data.status !== 'open') throw invalidRequest(`You can only send an invoice that is open. This invoice is ${row.data.status}.`);
     if (row.data.collection_method !== 'send_invoice') throw INVOICE_ERRORS.sendStatus();
-    await emitEvent(ctx, 'invoice.sent', row.data);
+    await invoiceEvent(ctx, 'invoice.sent', row.data);
     return row.data;
   });
 }

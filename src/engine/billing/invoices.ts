@@ -17,6 +17,9 @@
 //   registerInvoiceListener({ finalized, paid, paymentFailed(ctx, inv, { final }), actionRequired,
 //                             voided, markedUncollectible })   all run inside the transaction
 //   configureDunning({ retryDays, finalAction })        the automatic retry schedule
+//   createPendingInvoiceItem(ctx, customer, LineInput)  (src/resources/invoice-items.ts) a pending item,
+//                                                        e.g. a proration billed on the next invoice
+//   registerPreviewExtension(fn)                        (src/resources/invoices.ts) create_preview for subscriptions
 //
 // State machine: draft → open → paid | uncollectible | void; uncollectible → paid | void.
 // Every other transition is refused with a 400 invalid_request_error (messages below).
@@ -468,6 +471,17 @@ function embedLines(inv: Obj, lines: Obj[]): Obj {
   };
 }
 
+/** Emits an invoice event: includable fields (confirmation_secret) stay out of payloads, as in Stripe's. */
+export async function invoiceEvent(ctx: WriteContext, type: string, inv: Obj, previous?: Obj): Promise<void> {
+  const { confirmation_secret: _s, ...view } = inv;
+  let prev = previous;
+  if (prev && 'confirmation_secret' in prev) {
+    const { confirmation_secret: _p, ...rest } = prev;
+    prev = Object.keys(rest).length ? rest : undefined;
+  }
+  await emitEvent(ctx, type, view, prev);
+}
+
 /** Internal fields kept on the stored invoice but never rendered. */
 const INTERNAL = ['_discount_objects'];
 export function publicInvoice(inv: Obj): Obj {
@@ -481,7 +495,7 @@ async function writeInvoice(ctx: WriteContext, row: StoredObject | null, inv: Ob
   const stored = row
     ? await ctx.tx.update(ctx.scope, { id: row.id, version: row.version, data, index: indexHook(data) })
     : await ctx.tx.insert(ctx.scope, { id: data.id, type: INVOICE, created: data.created, data, index: indexHook(data) });
-  if (eventType) await emitEvent(ctx, eventType, data, previous);
+  if (eventType) await invoiceEvent(ctx, eventType, data, previous);
   return { row: { ...stored, data }, data };
 }
 
@@ -591,6 +605,8 @@ function draftInvoice(ctx: WriteContext, customer: Obj, o: CreateInvoiceInput, i
     statement_descriptor: o.statement_descriptor ?? null,
     status: 'draft',
     status_transitions: statusTransitions(),
+    // Still in Stripe's current fixtures (the subscription is also under parent.subscription_details).
+    subscription: o.subscription ?? null,
     subtotal: 0,
     subtotal_excluding_tax: 0,
     test_clock: customer.test_clock ?? null,
@@ -821,8 +837,8 @@ export async function finalizeInvoice(ctx: WriteContext, id: string, o: { auto_a
   let { row: saved, data } = await writeInvoice(ctx, row, inv, 'invoice.finalized');
   await notify('finalized', ctx, data);
   if (paidNow) {
-    await emitEvent(ctx, 'invoice.paid', data);
-    await emitEvent(ctx, 'invoice.payment_succeeded', data);
+    await invoiceEvent(ctx, 'invoice.paid', data);
+    await invoiceEvent(ctx, 'invoice.payment_succeeded', data);
     await notify('paid', ctx, data);
   } else if (data.collection_method === 'charge_automatically' && data.auto_advance) {
     // Automatic collection: the payment attempt follows finalization.
@@ -895,6 +911,7 @@ async function paymentMethodFor(ctx: WriteContext, inv: Obj, explicit?: string |
 async function markPaid(ctx: WriteContext, row: StoredObject, inv: Obj, amountPaid: number, outOfBand: boolean): Promise<Obj> {
   const now = ctx.now();
   await cancelTimer(ctx, 'invoice.retry', inv.id);
+  await cancelTimer(ctx, 'invoice.pay', inv.id);
   inv.status = 'paid';
   inv.amount_paid = amountPaid;
   inv.amount_remaining = 0;
@@ -908,8 +925,9 @@ async function markPaid(ctx: WriteContext, row: StoredObject, inv: Obj, amountPa
     });
   } else await settlePayment(ctx, inv, 'paid', amountPaid);
   const { data } = await writeInvoice(ctx, row, inv, 'invoice.updated', undefined);
-  await emitEvent(ctx, 'invoice.paid', data);
-  await emitEvent(ctx, 'invoice.payment_succeeded', data);
+  await setDelinquent(ctx, inv.customer, false);
+  await invoiceEvent(ctx, 'invoice.paid', data);
+  await invoiceEvent(ctx, 'invoice.payment_succeeded', data);
   await notify('paid', ctx, data);
   return data;
 }
@@ -922,7 +940,8 @@ async function markPaid(ctx: WriteContext, row: StoredObject, inv: Obj, amountPa
 export async function payInvoice(ctx: WriteContext, id: string, o: PayOptions = {}): Promise<Obj> {
   let row = await loadInvoice(ctx, id, true);
   if (row.data.status === 'draft') {
-    await finalizeInvoice(ctx, id);
+    const finalized = await finalizeInvoice(ctx, id);
+    if (finalized.status === 'paid') return finalized; // nothing was due
     row = await loadInvoice(ctx, id, true);
   }
   const inv = structuredClone(row.data);
@@ -986,9 +1005,10 @@ async function recordFailure(ctx: WriteContext, row: StoredObject, inv: Obj, f: 
     }
   }
   const { data } = await writeInvoice(ctx, row, inv, 'invoice.updated');
-  await emitEvent(ctx, 'invoice.payment_failed', data);
+  if (f.automatic) await setDelinquent(ctx, inv.customer, true);
+  await invoiceEvent(ctx, 'invoice.payment_failed', data);
   if (f.actionRequired) {
-    await emitEvent(ctx, 'invoice.payment_action_required', data);
+    await invoiceEvent(ctx, 'invoice.payment_action_required', data);
     await notify('actionRequired', ctx, data);
   }
   await notify('paymentFailed', ctx, data, { final, automatic: f.automatic });
@@ -1000,6 +1020,13 @@ async function recordFailure(ctx: WriteContext, row: StoredObject, inv: Obj, f: 
     }
   }
   return data;
+}
+
+/** customer.delinquent: true once an automatic invoice payment fails, false again when an invoice is paid. */
+async function setDelinquent(ctx: WriteContext, customerId: string, value: boolean): Promise<void> {
+  const row = await ctx.tx.getForUpdate(ctx.scope, customerId);
+  if (!row || row.deleted || row.type !== 'customer' || row.data.delinquent === value) return;
+  await saveCustomer(ctx, row, { ...structuredClone(row.data), delinquent: value });
 }
 
 // The first failure time is kept in a side object (the invoice's shape has no field for it).
