@@ -21,6 +21,10 @@ import { shippingRates } from './shipping-rates.js';
 import { customerDiscounts } from './discounts.js';
 import { webhookEndpoints } from './webhook-endpoints.js';
 import { testClocks } from './test-clocks.js';
+import { invoices } from './invoices.js';
+import { invoiceItems } from './invoice-items.js';
+import { customerBalanceTransactions } from './customer-balance.js';
+import { creditNotes } from './credit-notes.js';
 import { billingMeters } from './billing-meters.js';
 import { operationsFor, type Operation, type ResourceDef } from './define.js';
 
@@ -36,6 +40,8 @@ export const RESOURCES: readonly ResourceDef[] = [
   coupons, promotionCodes, taxRates, customerDiscounts, shippingRates,
   // Test clocks (issue 7).
   testClocks,
+  // Invoices, invoice items, customer balance, credit notes (issue 7).
+  invoices, invoiceItems, customerBalanceTransactions, creditNotes,
   // Usage-based billing (issue 7).
   billingMeters,
 ];
