@@ -220,6 +220,27 @@ describe('invoice document routes', () => {
     }
   });
 
+  test('end to end: a finalized invoice\'s hosted_invoice_url and invoice_pdf serve its page and PDF; a paid one is a receipt', async () => {
+    const s = t.stripe(freshKey());
+    const cus = await s.customers.create({ name: 'Ada Lovelace', email: 'ada@example.com' });
+    await s.invoiceItems.create({ customer: cus.id, amount: 4200, currency: 'usd', description: 'Analytical engine time' });
+    const draft = await s.invoices.create({ customer: cus.id, pending_invoice_items_behavior: 'include', collection_method: 'send_invoice', days_until_due: 30 });
+    assert.equal(draft.hosted_invoice_url, null);
+    const inv = await s.invoices.finalizeInvoice(draft.id);
+    assert.ok(inv.hosted_invoice_url && inv.invoice_pdf, 'finalized invoices carry both URLs');
+    const page = await fetch(inv.hosted_invoice_url!);
+    assert.equal(page.status, 200);
+    const html = await page.text();
+    assert.ok(html.includes(inv.number!) && html.includes('Ada Lovelace') && html.includes('Analytical engine time') && html.includes('$42.00'), html);
+    const pdf = await fetch(inv.invoice_pdf!);
+    assert.equal(pdf.headers.get('content-type'), 'application/pdf');
+    const { text } = parsePdf(Buffer.from(await pdf.arrayBuffer()));
+    for (const want of [inv.number!, 'Ada Lovelace', 'ada@example.com', 'Analytical engine time', '$42.00']) assert.ok(text.includes(want), `${want}: ${JSON.stringify(text)}`);
+    const paid = await s.invoices.pay(inv.id, { paid_out_of_band: true });
+    assert.equal(paid.status, 'paid');
+    assert.ok(parsePdf(Buffer.from(await (await fetch(paid.invoice_pdf!)).arrayBuffer())).text.includes('Receipt'));
+  });
+
   test('404 page for drafts, unknown ids, another mode or account, objects that are not invoices', async () => {
     const key = freshKey();
     const { account } = await store(key, invoice({ id: 'in_draft1', status: 'draft', number: null }));
