@@ -227,6 +227,17 @@ describe('usage aggregation', () => {
     assert.equal(await usage(a, last.id, T0 + HOUR, T0 + 2 * HOUR), 0);
     assert.equal(await usage(a, count.id, e, s), 0);
     await assert.rejects(usage(a, 'mtr_nope', s, e), /no such meter/);
+    // The store's SQL aggregate and the row-by-row fold (for stores without one) agree.
+    for (const m of [sum, count, last]) {
+      for (const [from, to] of [[s, e], [s, e + 1], [s + 1, e], [T0 + HOUR, T0 + 2 * HOUR]] as const) {
+        const [inDb, folded] = await asAccount(t, a.key, async (ctx) => {
+          const withoutAggregate = { get: ctx.db.get.bind(ctx.db), scan: ctx.db.scan.bind(ctx.db), count: ctx.db.count.bind(ctx.db) };
+          return [await meteredUsage(ctx, { meter: m.id, customer: a.customer, start: from, end: to }),
+            await meteredUsage({ ...ctx, db: withoutAggregate as any }, { meter: m.id, customer: a.customer, start: from, end: to })];
+        });
+        assert.equal(inDb, folded, `${m.default_aggregation.formula} [${from - T0}, ${to - T0})`);
+      }
+    }
   });
 
   test('last: the latest by timestamp, not by arrival', async () => {

@@ -7,7 +7,7 @@ import postgres from 'postgres';
 import {
   ConflictError, MAX_CONFLICT_RETRIES, storedFromRow,
   type Delivery, type DeliveryUpdate, type NewDelivery,
-  type ClaimResult, type IndexEntry, type NewObject, type ObjectUpdate, type ScanQuery, type Scope, type Store,
+  type AggregateQuery, type ClaimResult, type FieldAggregate, type IndexEntry, type NewObject, type ObjectUpdate, type ScanQuery, type Scope, type Store,
   type StoredObject, type Timer, type Tx,
 } from './store.js';
 
@@ -166,6 +166,21 @@ async function countOn(sql: Sql, scope: Scope, q: Omit<ScanQuery, 'limit' | 'dir
   return Number(rows[0]!.n);
 }
 
+async function aggregateOn(sql: Sql, scope: Scope, q: AggregateQuery): Promise<FieldAggregate> {
+  const { text, args } = scanParts(scope, { type: q.type, index: q.index, created: q.created });
+  args.push(q.path);
+  const v = `(o.data::json #>> $${args.length}::text[])`;
+  // Only decimal strings and numbers are summed; anything else counts 0 (a count meter's stray value).
+  const num = `CASE WHEN ${v} ~ '^-?[0-9]+(\\.[0-9]+)?$' THEN ${v}::numeric END`;
+  const [agg] = await sql.unsafe<{ n: number; s: string | null }[]>(`SELECT count(*)::int AS n, sum(${num})::text AS s ${text}`, args as any[], { prepare: true });
+  let last: number | null = null;
+  if (agg!.n) {
+    const [row] = await sql.unsafe<{ v: string | null }[]>(`SELECT (${num})::text AS v ${text} ORDER BY i.created DESC, i.seq DESC LIMIT 1`, args as any[], { prepare: true });
+    last = row?.v == null ? 0 : Number(row.v);
+  }
+  return { count: Number(agg!.n), sum: agg!.s == null ? 0 : Number(agg!.s), last };
+}
+
 async function writeIndex(sql: Sql, seq: number, scope: Scope, type: string, created: number, index: IndexEntry[]): Promise<void> {
   if (!index.length) return;
   const rows = index.map((e) => ({ seq, account: scope.account, livemode: scope.livemode, type, field: e.field, value: e.value, created }));
@@ -197,6 +212,7 @@ export class PostgresStore implements Store {
   get(scope: Scope, id: string) { return getOn(this.sql, scope, id); }
   scan(scope: Scope, q: ScanQuery) { return scanOn(this.sql, scope, q); }
   count(scope: Scope, q: Omit<ScanQuery, 'limit' | 'direction' | 'after'>) { return countOn(this.sql, scope, q); }
+  aggregate(scope: Scope, q: AggregateQuery) { return aggregateOn(this.sql, scope, q); }
 
   async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
@@ -208,6 +224,7 @@ export class PostgresStore implements Store {
             getForUpdate: (scope, id) => getOn(t, scope, id, true),
             scan: (scope, q) => scanOn(t, scope, q),
             count: (scope, q) => countOn(t, scope, q),
+            aggregate: (scope, q) => aggregateOn(t, scope, q),
             insert: async (scope, obj: NewObject) => {
               const [row] = await t<{ seq: number }[]>`INSERT INTO objects (account, livemode, id, type, created, version, deleted, data)
                 VALUES (${scope.account}, ${scope.livemode}, ${obj.id}, ${obj.type}, ${obj.created}, 1, false, ${JSON.stringify(obj.data)}) RETURNING seq`;

@@ -14,7 +14,7 @@ import { Checkpointer } from './sqlite-checkpointer.js';
 import {
   ConflictError, IdempotencyTaken, MAX_CONFLICT_RETRIES, storedFromRow,
   type Delivery, type DeliveryUpdate, type NewDelivery,
-  type ClaimResult, type Cursor, type IdempotencyRecord, type IndexEntry, type NewObject, type ObjectUpdate,
+  type AggregateQuery, type ClaimResult, type Cursor, type FieldAggregate, type IdempotencyRecord, type IndexEntry, type NewObject, type ObjectUpdate,
   type ScanQuery, type Scope, type Store, type StoredObject, type Timer, type Tx,
 } from './store.js';
 
@@ -241,6 +241,20 @@ export class SqliteStore implements Store {
     return (this.stmt(db, `SELECT count(*) AS n FROM ${from} WHERE ${where.join(' AND ')}`).get(...args) as { n: number }).n;
   }
 
+  private aggregateOn(db: Database.Database, scope: Scope, q: AggregateQuery): FieldAggregate {
+    const path = '$' + q.path.map((k) => `."${k.replace(/["\\]/g, (c) => `\\${c}`)}"`).join('');
+    const args: unknown[] = [scope.account, scope.livemode ? 1 : 0, q.type];
+    const { from, where } = scanSql({ type: q.type, index: q.index, created: q.created }, args);
+    const w = where.join(' AND ');
+    const agg = this.stmt(db, `SELECT count(*) AS n, total(CAST(json_extract(o.data, ?) AS REAL)) AS s FROM ${from} WHERE ${w}`)
+      .get(path, ...args) as { n: number; s: number };
+    const last = agg.n ? this.stmt(db, `SELECT CAST(json_extract(o.data, ?) AS REAL) AS v FROM ${from} WHERE ${w} ORDER BY i.created DESC, i.seq DESC LIMIT 1`)
+      .get(path, ...args) as { v: number | null } : undefined;
+    return { count: agg.n, sum: agg.s, last: last ? (last.v ?? 0) : null };
+  }
+
+  async aggregate(scope: Scope, q: AggregateQuery) { return this.aggregateOn(this.reader, scope, q); }
+
   async get(scope: Scope, id: string) {
     this.noticeOtherWriters();
     const key = RowCache.key(scope, id);
@@ -290,6 +304,7 @@ export class SqliteStore implements Store {
       getForUpdate: async (scope, id) => this.getOn(w, scope, id), // the writer lock serialises
       scan: async (scope, q) => this.scanOn(w, scope, q),
       count: async (scope, q) => this.countOn(w, scope, q),
+      aggregate: async (scope, q) => this.aggregateOn(w, scope, q),
       insert: async (scope, obj: NewObject) => {
         this.written.push(RowCache.key(scope, obj.id));
         const data = JSON.stringify(obj.data);

@@ -145,8 +145,29 @@ export interface Timer {
   testClock: string | null;
 }
 
+/** What `aggregate` reads: the rows one index entry selects (deleted ones left out), in a created range. */
+export interface AggregateQuery {
+  type: string;
+  index: IndexEntry;
+  created?: ScanQuery['created'];
+  /** Path of a numeric field (a number or a decimal string) in the object's JSON, e.g. ['payload', 'value']. */
+  path: string[];
+}
+
+/** count of the rows; sum of the field (non-numeric and absent values count 0); the field of the latest row by (created, seq), null if none. */
+export interface FieldAggregate {
+  count: number;
+  sum: number;
+  last: number | null;
+}
+
 export interface ReadOps {
   get(scope: Scope, id: string): Promise<StoredObject | null>;
+  /**
+   * Aggregates a numeric field in the database, without reading the rows out (meter usage over
+   * a billing period). Optional: callers fall back to `scan` when a store lacks it.
+   */
+  aggregate?(scope: Scope, q: AggregateQuery): Promise<FieldAggregate>;
   /** Rows in (created, seq) order, newest first for 'older'. */
   scan(scope: Scope, q: ScanQuery): Promise<StoredObject[]>;
   /** Cheap count for `total_count` and tests. */

@@ -8,8 +8,9 @@
 //     received, stays in its JSON), so a time range is a range of the index;
 //   - one index entry `usage` = `<customer>|<event_name>`, the customer resolved through the
 //     meter's customer_mapping when the event was written.
-// Aggregating a (meter, customer, [start, end)) window is therefore one index range scan,
-// O(events in the window), with no per-event lookup. A canceled event (meter event adjustment)
+// Aggregating a (meter, customer, [start, end)) window is therefore one index range, which the
+// store aggregates in SQL (ReadOps.aggregate: count, sum and last of payload[value]) without
+// reading the rows out; event summaries, which fold events into windows, scan the same range. A canceled event (meter event adjustment)
 // is a tombstone: scans leave it out, and its identifier stays taken.
 import type { ReadContext } from '../../api/context.js';
 import type { StoredObject } from '../../store/store.js';
@@ -46,6 +47,9 @@ export async function* meterEvents(ctx: ReadContext, meter: Record<string, any>,
   }
 }
 
+/** Float sums of decimal values: binary noise (0.1 + 0.2) rounded away at 12 places. */
+const roundSum = (x: number) => Math.round(x * 1e12) / 1e12;
+
 /** Folds events (oldest first) with the meter's formula. `last` is the value of the latest event (0 when none). */
 export class Aggregate {
   private sum = 0;
@@ -60,8 +64,7 @@ export class Aggregate {
   get value(): number {
     if (this.formula === 'count') return this.count;
     if (this.formula === 'last') return this.last;
-    // Float sums of decimal values: round away binary noise (0.1 + 0.2) at 12 places.
-    return Math.round(this.sum * 1e12) / 1e12;
+    return roundSum(this.sum);
   }
 }
 
@@ -80,8 +83,17 @@ export async function meteredUsage(ctx: ReadContext, q: { meter: string; custome
   const row = await ctx.db.get(ctx.scope, q.meter);
   if (!row || row.type !== METER_OBJECT || row.deleted) throw new Error(`meteredUsage: no such meter ${q.meter}`);
   const meter = row.data;
-  const agg = new Aggregate(meter.default_aggregation.formula);
+  const formula: Formula = meter.default_aggregation.formula;
+  const agg = new Aggregate(formula);
   if (q.end <= q.start) return agg.value;
+  if (ctx.db.aggregate) {
+    // In the database: one indexed aggregate (and one row for `last`), no rows read out.
+    const r = await ctx.db.aggregate(ctx.scope, {
+      type: METER_EVENT_OBJECT, index: { field: USAGE_INDEX, value: usageKey(q.customer, meter.event_name) },
+      created: { gte: q.start, lt: q.end }, path: ['payload', meter.value_settings?.event_payload_key ?? 'value'],
+    });
+    return formula === 'count' ? r.count : formula === 'last' ? r.last ?? 0 : roundSum(r.sum);
+  }
   for await (const e of meterEvents(ctx, meter, q.customer, q.start, q.end)) agg.add(eventValue(e.data, meter));
   return agg.value;
 }
