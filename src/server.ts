@@ -7,6 +7,7 @@ import type { Services } from './api/context.js';
 import { buildApp, type App } from './http/server.js';
 import { registerPinstripeRoutes } from './http/pinstripe-routes.js';
 import { parseRetryDelays, WebhookWorker, type WebhookOptions } from './events/webhooks.js';
+import { TimerTick } from './engine/scheduler.js';
 import { openStore } from './store/open.js';
 import type { Store } from './store/store.js';
 
@@ -27,6 +28,11 @@ export interface ServerOptions {
    * interval, auto-disable; `false` runs no delivery worker in this process.
    */
   webhooks?: WebhookOptions | false;
+  /**
+   * How often (ms) the scheduler's real-time tick runs due timers (src/engine/scheduler.ts);
+   * default 1000; `false` runs none in this process (tests call `scheduler.tick()` themselves).
+   */
+  schedulerTickMs?: number | false;
 }
 
 /** Webhook options from the environment (PINSTRIPE_WEBHOOK_*), under explicit ones. */
@@ -53,6 +59,8 @@ export interface RunningServer {
   url: string;
   /** The delivery worker, when this process runs one. */
   webhooks?: WebhookWorker;
+  /** The scheduler's real-time tick (always present; it ticks by itself unless schedulerTickMs is false). */
+  scheduler: TimerTick;
   port: number;
   app: App;
   services: Services;
@@ -91,16 +99,19 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const worker = opts.webhooks === false ? undefined
     : new WebhookWorker(store, logger, { ...webhookOptionsFromEnv(), ...(opts.webhooks ?? {}) });
   worker?.start();
+  const scheduler = new TimerTick(services, logger, opts.schedulerTickMs === false ? undefined : opts.schedulerTickMs);
+  if (opts.schedulerTickMs !== false) scheduler.start();
 
   let closed = false;
   return {
-    url, port, app, services, logger, webhooks: worker,
+    url, port, app, services, logger, webhooks: worker, scheduler,
     async close() {
       if (closed) return;
       closed = true;
       closeConnectionsAsTheyIdle(app);
       clearInterval(expiry);
       await app.close(); // waits for in-flight requests
+      await scheduler.close(); // lets a tick in progress commit
       await worker?.close(); // gives back rows it was delivering
       if (!opts.store) await store.close();
     },

@@ -194,7 +194,8 @@ describe('scheduler', () => {
   });
 
   test('runDue: work still due after running stops with an error instead of looping; the bound on items', async () => {
-    const ctx = {} as any;
+    // No timers: a transaction whose timer table is empty.
+    const ctx = { scope: { account: 'acct_none', livemode: false }, tx: { dueTimers: async () => [], deleteTimer: async () => false } } as any;
     const off = registerTimeHandler('test.stuck', {
       async due(_ctx, clockId) { return clockId === 'clock_stuck' ? [{ at: 5, key: 'x' }] : []; },
       async run() {},

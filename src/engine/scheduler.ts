@@ -19,24 +19,27 @@
 // time order within the same call, and recurring work runs exactly as many times as it falls
 // in the interval. Everything happens inside the caller's transaction.
 //
+// Most work is a *timer*: a row (kind, key, at, test clock) written with `scheduleTimer` in the
+// transaction that makes the work due (the refund that goes pending, the invoice drafted with
+// auto_advance) and removed with `cancelTimer` when it no longer is. The handler then needs only
+// `run`; runDue finds timers itself and deletes each row just before running it, so `run` may
+// schedule the next occurrence (a renewal schedules the next period). A handler may instead
+// implement `due` to find work by its own query.
+//
 // Who calls runDue:
 //   - A test clock advance (src/resources/test-clocks.ts) runs runDue for that clock up to the
 //     new frozen_time, in the advance's transaction, before the clock becomes ready.
-//   - Real time (no clock): today nothing calls it yet. The payments engine settles lazily on
-//     read: settleDueRefunds (src/resources/refunds.ts), settleDuePayouts
-//     (src/resources/payouts.ts) and settleDueBankDebits (src/resources/bank-debits.ts) each
-//     scan their own "pending" index and settle what is due before a read. They should move
-//     onto this scheduler as handlers of kinds 'refund.settle', 'payout.settle' and
-//     'bank_debit.settle' (their scan becomes `due`, their settle step becomes `run`), and the
-//     read paths call `runDue(ctx, ctx.now(), { testClock: null })` instead, so there is one
-//     mechanism; a background tick in the server (src/server.ts) would then run runDue per
-//     account+mode with due work so webhooks fire without a read. Subscriptions and invoices
-//     (issue 7) register their handlers here from the start ('subscription.renew',
-//     'subscription.trial_end', 'subscription.trial_will_end', 'invoice.finalize',
-//     'invoice.pay', 'invoice.retry', 'subscription_schedule.phase',
-//     'subscription.incomplete_expire'), selecting objects by a `due_at` index entry plus the
-//     owning customer's test_clock (null for real time).
-import type { WriteContext } from '../api/context.js';
+//   - Real time: the background tick (TimerTick below, started by src/server.ts) asks the store
+//     which account+mode pairs have clockless timers due, and runs runDue for each in its own
+//     transaction, so the work and its webhooks happen without anybody reading. On PostgreSQL
+//     due timer rows are locked with SKIP LOCKED, so two processes never run the same timer.
+//
+// Work done by the scheduler is not a request: its Events carry `request: { id: null,
+// idempotency_key: null }`, as Stripe's automatic events do.
+import type { Logger } from 'pino';
+import type { Services, WriteContext } from '../api/context.js';
+import { CURRENT_API_VERSION } from '../api/versions.js';
+import type { Scope } from '../store/store.js';
 
 export interface DueItem {
   /** Unix seconds the work falls due. */
@@ -46,8 +49,11 @@ export interface DueItem {
 }
 
 export interface TimeHandler {
-  /** Due items of this kind at or before `until`, earliest first (a prefix suffices). */
-  due(ctx: WriteContext, testClock: string | null, until: number): Promise<DueItem[]>;
+  /**
+   * Due items of this kind at or before `until`, earliest first (a prefix suffices), for a
+   * handler that finds its work itself; handlers fed by timers leave it out.
+   */
+  due?(ctx: WriteContext, testClock: string | null, until: number): Promise<DueItem[]>;
   /** Does the work; `ctx.now()` is `item.at`. */
   run(ctx: WriteContext, item: DueItem, testClock: string | null): Promise<void>;
 }
@@ -58,6 +64,26 @@ const handlers = new Map<string, TimeHandler>();
 export function registerTimeHandler(kind: string, handler: TimeHandler): () => void {
   handlers.set(kind, handler);
   return () => { if (handlers.get(kind) === handler) handlers.delete(kind); };
+}
+
+export interface TimerSpec {
+  kind: string;
+  key: string;
+  /** Unix seconds the work falls due. */
+  at: number;
+  /** The test clock the owning object lives in (its customer's `test_clock`), or null. */
+  testClock: string | null;
+}
+
+/** Schedules work of `kind` (which must have a handler) at `at`; replaces the same kind+key's timer. */
+export async function scheduleTimer(ctx: WriteContext, timer: TimerSpec): Promise<void> {
+  if (!Number.isInteger(timer.at)) throw new Error(`scheduler: timer ${timer.kind} ${timer.key} at ${timer.at} is not a whole second`);
+  await ctx.tx.setTimer(ctx.scope, timer);
+}
+
+/** Removes a scheduled timer (no-op when there is none); true when one was removed. */
+export async function cancelTimer(ctx: WriteContext, kind: string, key: string): Promise<boolean> {
+  return ctx.tx.deleteTimer(ctx.scope, kind, key);
 }
 
 export interface RunDueOptions {
@@ -79,25 +105,91 @@ export async function runDue(ctx: WriteContext, until: number, options: RunDueOp
   const ran: RunDueResult['ran'] = [];
   let last: { kind: string; at: number; key: string } | undefined;
   for (;;) {
-    let next: { kind: string; handler: TimeHandler; item: DueItem } | undefined;
+    let next: { kind: string; handler: TimeHandler; item: DueItem; timer: boolean } | undefined;
+    const [timer] = await ctx.tx.dueTimers(ctx.scope, testClock, until, 1);
+    if (timer) {
+      const handler = handlers.get(timer.kind);
+      if (!handler) throw new Error(`scheduler: no handler for timer kind ${timer.kind}`);
+      next = { kind: timer.kind, handler, item: { at: timer.at, key: timer.key }, timer: true };
+    }
     for (const [kind, handler] of handlers) {
+      if (!handler.due) continue;
       const items = await handler.due(ctx, testClock, until);
       for (const item of items) {
         if (item.at > until) continue;
-        if (!next || item.at < next.item.at) next = { kind, handler, item };
+        if (!next || item.at < next.item.at) next = { kind, handler, item, timer: false };
         break; // items are earliest first: the first one in range is this kind's candidate
       }
     }
     if (!next) return { ran };
     const { kind, handler, item } = next;
+    if (next.timer) await ctx.tx.deleteTimer(ctx.scope, kind, item.key);
     if (last && last.kind === kind && last.key === item.key && last.at === item.at) {
       throw new Error(`scheduler: ${kind} ${item.key} at ${item.at} is still due after running`);
     }
     if (ran.length >= maxItems) throw new Error(`scheduler: more than ${maxItems} items due before ${until}`);
     const at = item.at;
-    const itemCtx: WriteContext = Object.assign(Object.create(Object.getPrototypeOf(ctx)), ctx, { now: () => at });
+    const itemCtx: WriteContext = Object.assign(Object.create(Object.getPrototypeOf(ctx)), ctx, { now: () => at, requestId: '', idempotencyKey: null });
     await handler.run(itemCtx, item, testClock);
     last = { kind, at, key: item.key };
     ran.push(last);
+  }
+}
+
+/**
+ * The real-time side of the scheduler: every `intervalMs`, runs the due clockless timers of every
+ * account and mode, each scope in its own transaction (a failure in one is logged and retried on
+ * the next tick, and does not hold up the others).
+ */
+export class TimerTick {
+  private handle: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(private readonly services: Services, private readonly logger: Logger, private readonly intervalMs = 1000) {}
+
+  start(): void {
+    this.handle = setInterval(() => { void this.tick(); }, this.intervalMs);
+    this.handle.unref();
+  }
+
+  /** Runs what is due now (also called directly by tests); overlapping calls share one run. */
+  tick(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    this.running ??= this.runOnce().finally(() => { this.running = undefined; });
+    return this.running;
+  }
+
+  private async runOnce(): Promise<void> {
+    const { store, clock } = this.services;
+    const now = clock.now();
+    let scopes: Scope[];
+    try {
+      scopes = await store.dueTimerScopes(now, 100);
+    } catch (err) {
+      this.logger.warn({ err }, 'scheduler: finding due timers failed');
+      return;
+    }
+    for (const scope of scopes) {
+      if (this.stopped) return;
+      try {
+        await store.transaction(async (tx) => {
+          const ctx: WriteContext = {
+            scope, services: this.services, requestId: '', idempotencyKey: null, apiVersion: CURRENT_API_VERSION,
+            keyKind: 'secret', maskedKey: '', now: () => now, db: tx, tx,
+          };
+          await runDue(ctx, now, { testClock: null, maxItems: 1000 });
+        });
+      } catch (err) {
+        this.logger.warn({ err, account: scope.account, livemode: scope.livemode }, 'scheduler: running due timers failed');
+      }
+    }
+  }
+
+  /** Stops ticking and waits for a tick in progress. */
+  async close(): Promise<void> {
+    this.stopped = true;
+    if (this.handle) clearInterval(this.handle);
+    await this.running;
   }
 }

@@ -58,7 +58,7 @@ export async function emitEvent(ctx: WriteContext, type: string, object: Record<
     data: previous ? { object, previous_attributes: previous } : { object },
     livemode: ctx.scope.livemode,
     pending_webhooks: endpoints.length,
-    request: { id: ctx.requestId, idempotency_key: ctx.idempotencyKey },
+    request: { id: ctx.requestId || null, idempotency_key: ctx.idempotencyKey }, // '' = scheduler work, not a request
     type,
   });
   await ctx.tx.insert(ctx.scope, {

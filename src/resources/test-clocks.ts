@@ -115,6 +115,7 @@ export const testClocks: ResourceDef = {
         const w = ctx as WriteContext;
         const current = await loadClock(w, p.id!, true);
         for (const row of await clockCustomers(w, current.id)) await deleteCustomer(w, row);
+        await w.tx.deleteClockTimers(w.scope, current.id); // nothing of the clock's is due any more
         await w.tx.update(w.scope, { id: current.id, version: current.version, data: current.data, index: [], deleted: true });
         await emitEvent(w, 'test_helpers.test_clock.deleted', current.data);
         return { id: current.id, object: TEST_CLOCK_OBJECT, deleted: true };

@@ -8,7 +8,7 @@ import {
   ConflictError, MAX_CONFLICT_RETRIES, storedFromRow,
   type Delivery, type DeliveryUpdate, type NewDelivery,
   type ClaimResult, type IndexEntry, type NewObject, type ObjectUpdate, type ScanQuery, type Scope, type Store,
-  type StoredObject, type Tx,
+  type StoredObject, type Timer, type Tx,
 } from './store.js';
 
 const SCHEMA = `
@@ -67,6 +67,17 @@ CREATE TABLE IF NOT EXISTS webhook_deliveries (
 CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries(state, next_attempt_ms);
 CREATE INDEX IF NOT EXISTS webhook_deliveries_by_event ON webhook_deliveries(account, livemode, event_id);
 CREATE INDEX IF NOT EXISTS webhook_deliveries_by_endpoint ON webhook_deliveries(account, livemode, endpoint_id, state);
+CREATE TABLE IF NOT EXISTS timers (
+  account TEXT NOT NULL,
+  livemode BOOLEAN NOT NULL,
+  kind TEXT NOT NULL,
+  key TEXT NOT NULL,
+  at BIGINT NOT NULL,
+  test_clock TEXT NOT NULL, -- '' for real time
+  PRIMARY KEY (account, livemode, kind, key)
+);
+CREATE INDEX IF NOT EXISTS timers_due ON timers(account, livemode, test_clock, at);
+CREATE INDEX IF NOT EXISTS timers_real_time ON timers(test_clock, at);
 `;
 
 type Sql = postgres.Sql<{ bigint: number }> | postgres.TransactionSql<{ bigint: number }>;
@@ -225,6 +236,22 @@ export class PostgresStore implements Store {
               await t`INSERT INTO webhook_deliveries ${t(values, 'id', 'account', 'livemode', 'event_id', 'endpoint_id', 'state', 'next_attempt_ms', 'created_ms')}`;
             },
             updateDelivery: (u) => updateDeliveryOn(t, u),
+            setTimer: async (scope, tm: Timer) => {
+              await t`INSERT INTO timers (account, livemode, kind, key, at, test_clock)
+                VALUES (${scope.account}, ${scope.livemode}, ${tm.kind}, ${tm.key}, ${tm.at}, ${tm.testClock ?? ''})
+                ON CONFLICT (account, livemode, kind, key) DO UPDATE SET at = excluded.at, test_clock = excluded.test_clock`;
+            },
+            deleteTimer: async (scope, kind, key) =>
+              (await t`DELETE FROM timers WHERE account = ${scope.account} AND livemode = ${scope.livemode} AND kind = ${kind} AND key = ${key}`).count > 0,
+            deleteClockTimers: async (scope, testClock) => {
+              await t`DELETE FROM timers WHERE account = ${scope.account} AND livemode = ${scope.livemode} AND test_clock = ${testClock}`;
+            },
+            dueTimers: async (scope, testClock, until, limit) => {
+              const rows = await t<Array<{ kind: string; key: string; at: number; test_clock: string }>>`SELECT kind, key, at, test_clock FROM timers
+                WHERE account = ${scope.account} AND livemode = ${scope.livemode} AND test_clock = ${testClock ?? ''} AND at <= ${until}
+                ORDER BY at, kind COLLATE "C", key COLLATE "C" LIMIT ${Math.max(1, Math.floor(limit))} FOR UPDATE SKIP LOCKED`;
+              return rows.map((r) => ({ kind: r.kind, key: r.key, at: Number(r.at), testClock: r.test_clock === '' ? null : r.test_clock }));
+            },
           };
           return fn(tx);
         });
@@ -307,9 +334,15 @@ export class PostgresStore implements Store {
   }
 
 
+  async dueTimerScopes(until: number, limit: number): Promise<Scope[]> {
+    const rows = await this.sql<Array<{ account: string; livemode: boolean }>>`SELECT DISTINCT account, livemode FROM timers
+      WHERE test_clock = '' AND at <= ${until} LIMIT ${Math.max(1, Math.floor(limit))}`;
+    return rows.map((r) => ({ account: r.account, livemode: r.livemode }));
+  }
+
   async reset(account?: string): Promise<void> {
     await this.sql.begin(async (t) => {
-      for (const table of ['object_index', 'objects', 'idempotency', 'webhook_deliveries']) {
+      for (const table of ['object_index', 'objects', 'idempotency', 'webhook_deliveries', 'timers']) {
         if (account) await t.unsafe(`DELETE FROM ${table} WHERE account = $1`, [account]);
         else await t.unsafe(`DELETE FROM ${table}`);
       }

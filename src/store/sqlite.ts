@@ -14,7 +14,7 @@ import {
   ConflictError, IdempotencyTaken, MAX_CONFLICT_RETRIES, storedFromRow,
   type Delivery, type DeliveryUpdate, type NewDelivery,
   type ClaimResult, type Cursor, type IdempotencyRecord, type IndexEntry, type NewObject, type ObjectUpdate,
-  type ScanQuery, type Scope, type Store, type StoredObject, type Tx,
+  type ScanQuery, type Scope, type Store, type StoredObject, type Timer, type Tx,
 } from './store.js';
 
 const SCHEMA = `
@@ -73,7 +73,21 @@ CREATE TABLE IF NOT EXISTS webhook_deliveries (
 CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries(state, next_attempt_ms);
 CREATE INDEX IF NOT EXISTS webhook_deliveries_by_event ON webhook_deliveries(account, livemode, event_id);
 CREATE INDEX IF NOT EXISTS webhook_deliveries_by_endpoint ON webhook_deliveries(account, livemode, endpoint_id, state);
+CREATE TABLE IF NOT EXISTS timers (
+  account TEXT NOT NULL,
+  livemode INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  key TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  test_clock TEXT NOT NULL, -- '' for real time
+  PRIMARY KEY (account, livemode, kind, key)
+);
+CREATE INDEX IF NOT EXISTS timers_due ON timers(account, livemode, test_clock, at);
+CREATE INDEX IF NOT EXISTS timers_real_time ON timers(test_clock, at);
 `;
+
+interface TimerRow { kind: string; key: string; at: number; test_clock: string }
+const toTimer = (r: TimerRow): Timer => ({ kind: r.kind, key: r.key, at: r.at, testClock: r.test_clock === '' ? null : r.test_clock });
 
 interface Row {
   seq: number; id: string; type: string; created: number; version: number; deleted: number; data: string;
@@ -288,6 +302,18 @@ export class SqliteStore implements Store {
       },
       finishIdempotency: async (scope, key, status, body) => this.finishSync(scope, key, status, body, afterCommit),
       afterCommit: (fn) => { afterCommit.push(fn); },
+      setTimer: async (scope, t: Timer) => {
+        this.stmt(w, 'INSERT INTO timers (account, livemode, kind, key, at, test_clock) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account, livemode, kind, key) DO UPDATE SET at = excluded.at, test_clock = excluded.test_clock')
+          .run(scope.account, scope.livemode ? 1 : 0, t.kind, t.key, t.at, t.testClock ?? '');
+      },
+      deleteTimer: async (scope, kind, key) =>
+        this.stmt(w, 'DELETE FROM timers WHERE account = ? AND livemode = ? AND kind = ? AND key = ?').run(scope.account, scope.livemode ? 1 : 0, kind, key).changes > 0,
+      deleteClockTimers: async (scope, testClock) => {
+        this.stmt(w, 'DELETE FROM timers WHERE account = ? AND livemode = ? AND test_clock = ?').run(scope.account, scope.livemode ? 1 : 0, testClock);
+      },
+      dueTimers: async (scope, testClock, until, limit) =>
+        (this.stmt(w, `SELECT kind, key, at, test_clock FROM timers WHERE account = ? AND livemode = ? AND test_clock = ? AND at <= ? ORDER BY at, kind, key LIMIT ${Math.max(1, Math.floor(limit))}`)
+          .all(scope.account, scope.livemode ? 1 : 0, testClock ?? '', until) as TimerRow[]).map(toTimer),
       insertDeliveries: async (scope, rows: NewDelivery[]) => {
         const ins = this.stmt(w, "INSERT INTO webhook_deliveries (id, account, livemode, event_id, endpoint_id, state, next_attempt_ms, created_ms) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?)");
         for (const r of rows) ins.run(r.id, scope.account, scope.livemode ? 1 : 0, r.eventId, r.endpointId, r.createdMs);
@@ -457,6 +483,12 @@ export class SqliteStore implements Store {
     return this.transaction(async () => this.stmt(this.writer, 'DELETE FROM idempotency WHERE created_ms < ?').run(beforeMs).changes);
   }
 
+  async dueTimerScopes(until: number, limit: number): Promise<Scope[]> {
+    const rows = this.stmt(this.reader, `SELECT DISTINCT account, livemode FROM timers WHERE test_clock = '' AND at <= ? LIMIT ${Math.max(1, Math.floor(limit))}`)
+      .all(until) as Array<{ account: string; livemode: number }>;
+    return rows.map((r) => ({ account: r.account, livemode: r.livemode === 1 }));
+  }
+
   async reset(account?: string): Promise<void> {
     const release = await this.mutex.lock();
     try {
@@ -466,6 +498,7 @@ export class SqliteStore implements Store {
         run('DELETE FROM objects');
         run('DELETE FROM idempotency');
         run('DELETE FROM webhook_deliveries');
+        run('DELETE FROM timers');
       })();
       this.rows.clear();
     } finally { release(); }

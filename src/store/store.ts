@@ -134,6 +134,17 @@ export interface DeliveryUpdate {
   attemptLog: DeliveryAttempt[];
 }
 
+// ---- Timers: work that falls due at a time (src/engine/scheduler.ts). One row per
+// (account, mode, kind, key); a test clock's timers carry its id, real-time ones null.
+
+export interface Timer {
+  kind: string;
+  key: string;
+  /** Unix seconds the work falls due. */
+  at: number;
+  testClock: string | null;
+}
+
 export interface ReadOps {
   get(scope: Scope, id: string): Promise<StoredObject | null>;
   /** Rows in (created, seq) order, newest first for 'older'. */
@@ -155,6 +166,18 @@ export interface Tx extends ReadOps {
   insertDeliveries(scope: Scope, rows: NewDelivery[]): Promise<void>;
   /** Records an attempt's outcome if the caller still holds the row's lease; false otherwise. */
   updateDelivery(u: DeliveryUpdate): Promise<boolean>;
+  /** Schedules a timer, replacing the one of the same kind and key in this scope. */
+  setTimer(scope: Scope, t: Timer): Promise<void>;
+  /** Removes one timer; false when there was none. */
+  deleteTimer(scope: Scope, kind: string, key: string): Promise<boolean>;
+  /** Removes every timer of a test clock (the clock was deleted). */
+  deleteClockTimers(scope: Scope, testClock: string): Promise<void>;
+  /**
+   * Timers of this scope and clock due at or before `until`, earliest first (ties by kind,
+   * key). On PostgreSQL the rows are locked, and rows another transaction holds are skipped,
+   * so two processes never run the same timer.
+   */
+  dueTimers(scope: Scope, testClock: string | null, until: number, limit: number): Promise<Timer[]>;
 }
 
 /**
@@ -202,6 +225,8 @@ export interface Store extends ReadOps {
   endpointFailingSince(scope: Scope, endpointId: string): Promise<number | null>;
   /** Deletes finished (delivered or failed) outbox rows created before the cutoff. */
   expireDeliveries(beforeMs: number): Promise<number>;
+  /** Account+mode pairs with real-time (clockless) timers due at or before `until`. */
+  dueTimerScopes(until: number, limit: number): Promise<Scope[]>;
   /** Deletes every object of one account (both modes), or of everyone. */
   reset(account?: string): Promise<void>;
   close(): Promise<void>;
