@@ -21,6 +21,9 @@ import { shippingRates } from './shipping-rates.js';
 import { customerDiscounts } from './discounts.js';
 import { webhookEndpoints } from './webhook-endpoints.js';
 import { testClocks } from './test-clocks.js';
+import { subscriptions } from './subscriptions.js';
+import { subscriptionItems } from './subscription-items.js';
+import { subscriptionSchedules } from './subscription-schedules.js';
 import { operationsFor, type Operation, type ResourceDef } from './define.js';
 
 export const RESOURCES: readonly ResourceDef[] = [
@@ -35,6 +38,8 @@ export const RESOURCES: readonly ResourceDef[] = [
   coupons, promotionCodes, taxRates, customerDiscounts, shippingRates,
   // Test clocks (issue 7).
   testClocks,
+  // Subscriptions (issue 7).
+  subscriptions, subscriptionItems, subscriptionSchedules,
 ];
 
 export function allOperations(): Operation[] {
