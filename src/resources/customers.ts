@@ -91,6 +91,11 @@ async function paymentMethodParams(ctx: WriteContext, c: Obj, p: Params): Promis
   if (dpm !== undefined && dpm !== null) await requireAttached(ctx, c.invoice_settings.default_payment_method, c.id, 'invoice_settings[default_payment_method]');
 }
 
+async function balanceTransaction(ctx: WriteContext, c: Obj, amount: number, type: string): Promise<void> {
+  const { insertBalanceTransaction } = await import('../engine/billing/invoices.js');
+  await insertBalanceTransaction(ctx, c.id, c.balance, { amount, currency: c.currency ?? 'usd', type });
+}
+
 export const customers: ResourceDef = {
   object: 'customer',
   prefix: 'cus',
@@ -141,12 +146,17 @@ export const customers: ResourceDef = {
     }
     applyCommon(ctx, c, p);
     await paymentMethodParams(ctx, c, p);
+    // A starting balance is the customer's first balance transaction (type initial).
+    if (c.balance !== 0) await balanceTransaction(ctx, c, c.balance, 'initial');
     return c;
   },
 
   async update(ctx, c, p) {
+    const before = c.balance;
     applyCommon(ctx, c, p);
     await paymentMethodParams(ctx, c, p);
+    // Setting the balance directly records the difference as an adjustment.
+    if (c.balance !== before) await balanceTransaction(ctx, c, c.balance - before, 'adjustment');
     return c;
   },
 

@@ -21,6 +21,9 @@ import { shippingRates } from './shipping-rates.js';
 import { customerDiscounts } from './discounts.js';
 import { webhookEndpoints } from './webhook-endpoints.js';
 import { testClocks } from './test-clocks.js';
+import { invoices } from './invoices.js';
+import { invoiceItems } from './invoice-items.js';
+import { customerBalanceTransactions } from './customer-balance.js';
 import { subscriptions } from './subscriptions.js';
 import { subscriptionItems } from './subscription-items.js';
 import { subscriptionSchedules } from './subscription-schedules.js';
@@ -38,6 +41,8 @@ export const RESOURCES: readonly ResourceDef[] = [
   coupons, promotionCodes, taxRates, customerDiscounts, shippingRates,
   // Test clocks (issue 7).
   testClocks,
+  // Invoices, invoice items, customer balance, credit notes (issue 7).
+  invoices, invoiceItems, customerBalanceTransactions,
   // Subscriptions (issue 7).
   subscriptions, subscriptionItems, subscriptionSchedules,
 ];

@@ -112,7 +112,7 @@ async function applyCommon(ctx: WriteContext, pi: Obj, p: Params): Promise<void>
   }
 }
 
-async function createIntent(ctx: WriteContext, p: Params): Promise<Obj> {
+export async function createIntent(ctx: WriteContext, p: Params): Promise<Obj> {
   const currency = checkCurrency(p.currency);
   checkAmount(p.amount, currency);
   const explicitTypes = p.payment_method_types !== undefined || p.allowed_payment_method_types !== undefined;

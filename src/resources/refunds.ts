@@ -84,7 +84,7 @@ export async function releaseAuthorization(ctx: WriteContext, chargeId: string):
   await insertRefund(ctx, row, row.data.amount - row.data.amount_refunded, {}, { captured: false });
 }
 
-async function createRefund(ctx: WriteContext, p: Params): Promise<Obj> {
+export async function createRefund(ctx: WriteContext, p: Params): Promise<Obj> {
   if (p.charge === undefined && p.payment_intent === undefined) {
     throw invalidRequest('One of the following params should be provided for this request: payment_intent or charge.');
   }
