@@ -6,6 +6,7 @@ import { createIdGenerator } from './api/ids.js';
 import type { Services } from './api/context.js';
 import { buildApp, type App } from './http/server.js';
 import { registerPinstripeRoutes } from './http/pinstripe-routes.js';
+import { registerInvoiceDocuments } from './web/invoice-documents.js';
 import { parseRetryDelays, WebhookWorker, type WebhookOptions } from './events/webhooks.js';
 import { TimerTick } from './engine/scheduler.js';
 import { openStore } from './store/open.js';
@@ -82,6 +83,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   };
   const app = buildApp({ services, logger });
   registerPinstripeRoutes(app, services);
+  registerInvoiceDocuments(app, services); // hosted invoice page and PDF (src/web), not API routes
   await app.listen({ port: opts.port ?? DEFAULT_PORT, host: opts.host ?? DEFAULT_HOST });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : opts.port ?? DEFAULT_PORT;

@@ -121,6 +121,22 @@ describe('promotion codes: create', () => {
     await s.promotionCodes.create({ promotion, code: 'MINE', customer: cus.id });
     await s.promotionCodes.create({ promotion, code: 'mine', customer: cus2.id });
   });
+
+  test('concurrent creates of one code (any case), and a reactivation racing a create: exactly one holds the code', async () => {
+    const s = account();
+    const coupon = await s.coupons.create({ percent_off: 5 });
+    const promotion = { type: 'coupon' as const, coupon: coupon.id };
+    const codes = ['RACE', 'race', 'Race', 'rAcE', 'RACE', 'race'];
+    const results = await Promise.allSettled(codes.map((code) => s.promotionCodes.create({ promotion, code })));
+    assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1, JSON.stringify(results.map((r) => r.status)));
+    for (const r of results) if (r.status === 'rejected') assert.match(r.reason.message, /^An active promotion code with `code: \w+` already exists\.$/);
+    assert.equal((await s.promotionCodes.list({ code: 'race', active: true })).data.length, 1);
+
+    const dormant = await s.promotionCodes.create({ promotion, code: 'DUEL', active: false });
+    const both = await Promise.allSettled([s.promotionCodes.update(dormant.id, { active: true }), s.promotionCodes.create({ promotion, code: 'duel' })]);
+    assert.equal(both.filter((r) => r.status === 'fulfilled').length, 1, JSON.stringify(both.map((r) => r.status)));
+    assert.equal((await s.promotionCodes.list({ code: 'duel', active: true })).data.length, 1);
+  });
 });
 
 describe('promotion codes: update and list', () => {

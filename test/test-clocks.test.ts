@@ -127,13 +127,54 @@ describe('test clocks', () => {
     assert.equal((await s.customers.retrieve(kept.id) as Stripe.Customer).test_clock, other.id);
     assert.equal((await s.customers.retrieve(plain.id) as Stripe.Customer).deleted, undefined);
     assert.deepEqual((await s.customers.list({ test_clock: c.id } as any)).data, []);
-    assert.deepEqual((await s.customers.list()).data.map((x) => x.id).sort(), [kept.id, plain.id].sort());
+    // Without test_clock the list leaves out every clock's customers (Stripe's documented behaviour).
+    assert.deepEqual((await s.customers.list()).data.map((x) => x.id), [plain.id]);
     const events = (await s.events.list({ limit: 100 })).data;
     const deleted = events.filter((e) => e.type === 'customer.deleted');
     assert.deepEqual(deleted.map((e) => (e.data.object as Stripe.Customer).id).sort(), [a.id, b.id].sort());
     assert.equal((deleted[0]!.data.object as Stripe.Customer).test_clock, c.id);
     assert.equal(events[0]!.type, 'test_helpers.test_clock.deleted', 'the clock goes last, after its customers');
     assert.equal((events[0]!.data.object as Stripe.TestHelpers.TestClock).id, c.id);
+  });
+
+  test('customers.list names a clock to see its customers; email alone leaves them out; search finds them', async () => {
+    const s = account();
+    const c = await s.testHelpers.testClocks.create({ frozen_time: T0 - DAY });
+    const inClock = await s.customers.create({ test_clock: c.id, email: 'same@example.com', name: 'Clocked' });
+    const real = await s.customers.create({ email: 'same@example.com', name: 'Real' });
+    const ids = async (q: Stripe.CustomerListParams = {}) => (await s.customers.list(q)).data.map((x) => x.id);
+    assert.deepEqual(await ids(), [real.id]);
+    assert.deepEqual(await ids({ email: 'same@example.com' }), [real.id]);
+    assert.deepEqual(await ids({ email: 'same@example.com', test_clock: c.id }), [inClock.id]);
+    assert.deepEqual(await ids({ email: 'other@example.com', test_clock: c.id }), []);
+    assert.deepEqual(await ids({ test_clock: c.id }), [inClock.id]);
+    // Pagination counts only what the list shows.
+    const more = await s.customers.create({});
+    const page = await s.customers.list({ limit: 1 });
+    assert.deepEqual(page.data.map((x) => x.id), [more.id]);
+    assert.equal(page.has_more, true);
+    assert.deepEqual(await ids({ starting_after: more.id }), [real.id]);
+    // Search has no test_clock filter, so it keeps finding a clock's customers (Pinstripe's choice).
+    const found = await s.customers.search({ query: 'name:"Clocked"' });
+    assert.deepEqual(found.data.map((x) => x.id), [inClock.id]);
+  });
+
+  test('a test clock holds at most three customers; a deleted one frees its place; concurrent creates cannot overshoot', async () => {
+    const s = account();
+    const c = await s.testHelpers.testClocks.create({ frozen_time: T0 });
+    const made = [];
+    for (let i = 0; i < 3; i++) made.push(await s.customers.create({ test_clock: c.id }));
+    const full = { status: 400, message: `The test clock ${c.id} already has the maximum number of customers (3). Delete a customer of the clock or use another test clock.`, param: 'test_clock' };
+    await rejects(s.customers.create({ test_clock: c.id }), full);
+    await s.customers.del(made[0]!.id);
+    await s.customers.create({ test_clock: c.id });
+    await rejects(s.customers.create({ test_clock: c.id }), full);
+    // Another clock is unaffected.
+    const other = await s.testHelpers.testClocks.create({ frozen_time: T0 });
+    const results = await Promise.allSettled(Array.from({ length: 5 }, () => s.customers.create({ test_clock: other.id })));
+    assert.equal(results.filter((r) => r.status === 'fulfilled').length, 3);
+    for (const r of results) if (r.status === 'rejected') assert.match(r.reason.message, /already has the maximum number of customers \(3\)/);
+    assert.equal((await s.customers.list({ test_clock: other.id, limit: 10 })).data.length, 3);
   });
 });
 

@@ -117,6 +117,11 @@ describe('form decoding', () => {
     assert.equal(bool.status, 400);
     assert.equal(bool.json.error.message, 'Invalid boolean: yes');
     assert.equal(bool.json.error.param, 'active');
+    // python's and .NET's clients send str(True): v1 reads booleans in any letter case.
+    const p = (await t.request('POST', '/v1/products', { body: 'name=Cased&active=False&shippable=TRUE' })).json;
+    assert.deepEqual([p.active, p.shippable], [false, true]);
+    const listed = await t.request('GET', '/v1/products?active=False');
+    assert.deepEqual(listed.json.data.map((x: any) => x.id), [p.id]);
   });
   test('limit out of range, both cursors, unknown cursor', async () => {
     for (const l of ['0', '101', '-1']) {

@@ -75,8 +75,9 @@ function coerce(raw: unknown, schema: ParamSchema, path: string): unknown {
       if (typeof raw !== 'string' || !DECIMAL.test(raw)) throw invalidRequest(`Invalid decimal: ${describe(raw)}`, path);
       return Number(raw);
     case 'boolean':
-      if (raw === 'true') return true;
-      if (raw === 'false') return false;
+      // v1 takes any letter case: python and .NET clients send str(True) = "True".
+      if (typeof raw === 'string' && raw.toLowerCase() === 'true') return true;
+      if (typeof raw === 'string' && raw.toLowerCase() === 'false') return false;
       throw invalidRequest(`Invalid boolean: ${describe(raw)}`, path);
     case 'enum': {
       const values = schema.values ?? [];

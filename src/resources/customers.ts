@@ -96,6 +96,16 @@ async function balanceTransaction(ctx: WriteContext, c: Obj, amount: number, typ
   await insertBalanceTransaction(ctx, c.id, c.balance, { amount, currency: c.currency ?? 'usd', type });
 }
 
+/** Stripe's limit: a test clock holds at most three customers. */
+export const MAX_CUSTOMERS_PER_TEST_CLOCK = 3;
+
+async function assertClockHasRoom(ctx: WriteContext, clock: string): Promise<void> {
+  const n = await ctx.db.count(ctx.scope, { type: 'customer', index: { field: 'test_clock', value: clock } });
+  if (n >= MAX_CUSTOMERS_PER_TEST_CLOCK) {
+    throw invalidRequest(`The test clock ${clock} already has the maximum number of customers (${MAX_CUSTOMERS_PER_TEST_CLOCK}). Delete a customer of the clock or use another test clock.`, 'test_clock');
+  }
+}
+
 export const customers: ResourceDef = {
   object: 'customer',
   prefix: 'cus',
@@ -108,10 +118,13 @@ export const customers: ResourceDef = {
     ...(c.email ? [{ field: 'email', value: c.email }] : []),
     ...(c.test_clock ? [{ field: 'test_clock', value: c.test_clock }] : []),
   ],
+  // "If no [test_clock] is provided, the response won't include customers with test clocks"
+  // (API reference): a clock's customers are listed only by naming the clock.
   listFilters: (p) => {
-    if (p.email !== undefined) return { index: { field: 'email', value: p.email } };
-    if (p.test_clock !== undefined) return { index: { field: 'test_clock', value: p.test_clock } };
-    return {};
+    const clock: string | undefined = p.test_clock ?? undefined;
+    if (p.email !== undefined) return { index: { field: 'email', value: p.email }, filter: (c) => (c.test_clock ?? undefined) === clock };
+    if (clock !== undefined) return { index: { field: 'test_clock', value: clock } };
+    return { filter: (c) => !c.test_clock };
   },
 
   async create(ctx, p, base) {
@@ -138,8 +151,10 @@ export const customers: ResourceDef = {
       test_clock: null,
     };
     if (p.test_clock !== undefined) {
-      const clock = await ctx.db.get(ctx.scope, p.test_clock);
+      // Locked: concurrent creates on one clock count its customers one after another.
+      const clock = await ctx.tx.getForUpdate(ctx.scope, p.test_clock);
       if (!clock || clock.type !== 'test_helpers.test_clock' || clock.deleted) throw noSuchResource('test_clock', p.test_clock, 'test_clock');
+      await assertClockHasRoom(ctx, p.test_clock);
       c.test_clock = p.test_clock;
       // Objects living in a test clock's time are created at its frozen time.
       c.created = clock.data.frozen_time;

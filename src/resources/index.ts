@@ -27,6 +27,7 @@ import { customerBalanceTransactions } from './customer-balance.js';
 import { subscriptions } from './subscriptions.js';
 import { subscriptionItems } from './subscription-items.js';
 import { subscriptionSchedules } from './subscription-schedules.js';
+import { billingMeters } from './billing-meters.js';
 import { operationsFor, type Operation, type ResourceDef } from './define.js';
 
 export const RESOURCES: readonly ResourceDef[] = [
@@ -45,6 +46,8 @@ export const RESOURCES: readonly ResourceDef[] = [
   invoices, invoiceItems, customerBalanceTransactions,
   // Subscriptions (issue 7).
   subscriptions, subscriptionItems, subscriptionSchedules,
+  // Usage-based billing (issue 7).
+  billingMeters,
 ];
 
 export function allOperations(): Operation[] {

@@ -40,6 +40,19 @@ async function assertCodeFree(ctx: WriteContext, code: string, customer: string 
   return !rows.some((r) => r.id !== self && r.data.active && scopesOverlap(r.data.customer, customer));
 }
 
+/**
+ * Serialises everything that may make `code` active: one lock row per code (case-folded) in the
+ * objects table, locked for the rest of the transaction. On PostgreSQL two transactions that
+ * both find no row both insert it; the loser's unique violation retries its transaction, which
+ * then waits on the row and, once the winner has committed, sees the winner's code. (SQLite runs
+ * one writer at a time, so the check and the insert cannot interleave there anyway.)
+ */
+async function lockCode(ctx: WriteContext, code: string): Promise<void> {
+  const id = `promolock_${code.toLowerCase()}`;
+  if (await ctx.tx.getForUpdate(ctx.scope, id)) return;
+  await ctx.tx.insert(ctx.scope, { id, type: 'promotion_code_lock', created: ctx.now(), data: {}, index: [] });
+}
+
 function codeTaken(code: string): never {
   throw invalidRequest(`An active promotion code with \`code: ${code}\` already exists.`, 'code');
 }
@@ -102,6 +115,7 @@ async function createPromotionCode(ctx: WriteContext, p: Params, base: Obj): Pro
     code = p.code;
     if (code.length > MAX_CODE) throw invalidRequest(`Invalid string: ${code.slice(0, 40)}...; must be at most ${MAX_CODE} characters`, 'code', 'parameter_invalid_string');
     if (!CODE.test(code)) throw invalidRequest('Promotion codes may only contain letters (a-z, A-Z), digits (0-9) and dashes (-).', 'code');
+    if (active) await lockCode(ctx, code);
     if (active && !(await assertCodeFree(ctx, code, customer))) codeTaken(code);
   } else {
     do code = ctx.services.ids.random(GENERATED_CODE_LENGTH).toUpperCase();
@@ -138,6 +152,7 @@ async function updatePromotionCode(ctx: WriteContext, c: Obj, p: Params): Promis
       if (!coupon || coupon.deleted || couponRefusal(coupon.data, ctx.now())) {
         throw invalidRequest(`This promotion code cannot be reactivated because its coupon ${c.promotion.coupon} is no longer valid.`, 'active');
       }
+      await lockCode(ctx, c.code);
       if (!(await assertCodeFree(ctx, c.code, c.customer, c.id))) codeTaken(c.code);
     }
     c.active = p.active;

@@ -259,7 +259,9 @@ export class PostgresStore implements Store {
         return result as T;
       } catch (e) {
         const code = (e as { code?: string }).code;
-        const retriable = e instanceof ConflictError || code === '40001' || code === '40P01';
+        // 23505: a concurrent transaction inserted the same id (a meter event identifier, a
+        // promotion code's lock row); the retry reads the committed row and answers from it.
+        const retriable = e instanceof ConflictError || code === '40001' || code === '40P01' || code === '23505';
         if (retriable && attempt < MAX_CONFLICT_RETRIES) continue;
         throw e;
       }
