@@ -22,6 +22,9 @@ export const EMITTED_EVENT_TYPES: readonly string[] = [
   'charge.failed', 'charge.pending', 'charge.refund.updated', 'charge.refunded',
   'charge.succeeded', 'charge.updated', 'customer.created', 'customer.deleted',
   'customer.source.created', 'customer.source.deleted', 'customer.source.updated',
+  'customer.subscription.created', 'customer.subscription.deleted', 'customer.subscription.paused',
+  'customer.subscription.pending_update_applied', 'customer.subscription.pending_update_expired',
+  'customer.subscription.resumed', 'customer.subscription.trial_will_end', 'customer.subscription.updated',
   'customer.updated', 'payment_intent.amount_capturable_updated', 'payment_intent.canceled',
   'payment_intent.created', 'payment_intent.payment_failed', 'payment_intent.processing',
   'payment_intent.requires_action', 'payment_intent.succeeded', 'payment_method.attached',
@@ -30,7 +33,8 @@ export const EMITTED_EVENT_TYPES: readonly string[] = [
   'product.deleted', 'product.updated', 'radar.early_fraud_warning.created', 'refund.created',
   'refund.failed', 'refund.updated', 'review.closed', 'review.opened', 'setup_intent.canceled',
   'setup_intent.created', 'setup_intent.requires_action', 'setup_intent.setup_failed',
-  'setup_intent.succeeded', 'test_helpers.test_clock.advancing', 'test_helpers.test_clock.created',
+  'setup_intent.succeeded', 'subscription_schedule.canceled', 'subscription_schedule.created',
+  'subscription_schedule.released', 'subscription_schedule.updated', 'test_helpers.test_clock.advancing', 'test_helpers.test_clock.created',
   'test_helpers.test_clock.deleted', 'test_helpers.test_clock.ready',
 ];
 

@@ -2,7 +2,7 @@
 // Items live inside their subscription (subscription.items.data), which is indexed by each item
 // id, so retrieve/update/delete find the subscription and change it through the same update
 // path as POST /v1/subscriptions/{id} with items[] (prorations, events, invoices alike).
-import { invalidRequest, missingParam, noSuchResource } from '../api/errors.js';
+import { invalidRequest, missingParam, noSuchResource, StripeError } from '../api/errors.js';
 import type { Params } from '../api/params.js';
 import type { ReadContext, WriteContext } from '../api/context.js';
 import { checkListExpand } from '../api/expand.js';
@@ -34,6 +34,16 @@ function passThrough(p: Params): Params {
   return out;
 }
 
+/** Item parameters are named without the items[0] prefix on these endpoints. */
+async function unprefixed<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof StripeError && typeof e.fields.param === 'string') e.fields.param = e.fields.param.replace(/^items\[0\]\[(\w+)\]/, '$1');
+    throw e;
+  }
+}
+
 function operations(def: ResourceDef): Operation[] {
   return [
     {
@@ -45,14 +55,8 @@ function operations(def: ResourceDef): Operation[] {
         if (!row) throw missingReference('subscription', p.subscription, 'subscription');
         const before = new Set(row.data.items.data.map((it: Obj) => it.id));
         const { subscription: _s, payment_behavior: _pb, proration_behavior: _pr, proration_date: _pd, expand: _e, ...item } = p;
-        try {
-          const sub = await updateSubscription(w, row, { ...passThrough(p), items: [item] });
-          return sub.items.data.find((it: Obj) => !before.has(it.id));
-        } catch (e: any) {
-          // Item parameters are named without the items[0] prefix on this endpoint.
-          if (e?.param && typeof e.param === 'string') e.param = e.param.replace(/^items\[0\]\[(\w+)\]/, '$1');
-          throw e;
-        }
+        const sub = await unprefixed(() => updateSubscription(w, row, { ...passThrough(p), items: [item] }));
+        return sub.items.data.find((it: Obj) => !before.has(it.id));
       },
     },
     {
@@ -65,7 +69,7 @@ function operations(def: ResourceDef): Operation[] {
         const w = ctx as WriteContext;
         const row = await lockedSubscriptionOfItem(w, path.id!);
         const { payment_behavior: _pb, proration_behavior: _pr, proration_date: _pd, expand: _e, off_session: _o, ...item } = p;
-        const sub = await updateSubscription(w, row, { ...passThrough(p), items: [{ ...item, id: path.id! }] });
+        const sub = await unprefixed(() => updateSubscription(w, row, { ...passThrough(p), items: [{ ...item, id: path.id! }] }));
         return itemOf(sub, path.id!);
       },
     },

@@ -67,7 +67,7 @@ async function buildPhases(ctx: WriteContext, list: Params[], start: number): Pr
       end = boundary(at, recurrenceOf(first), 1); // one iteration of the phase's price by default
     }
     phases.push({
-      add_invoice_items: [], application_fee_percent: null, automatic_tax: { disabled_reason: null, enabled: false, liability: null },
+      add_invoice_items: [], application_fee_percent: null,
       billing_cycle_anchor: p.billing_cycle_anchor ?? null, billing_thresholds: null, collection_method: p.collection_method ?? null,
       currency: first.currency, default_payment_method: p.default_payment_method ?? null, default_tax_rates: [],
       description: p.description ?? null, discounts: [], end_date: end,

@@ -25,6 +25,9 @@ import {
   prorationsFor, recurrenceOf, saveSubscription, statusAfterFirstInvoice, syncTimers,
 } from '../engine/billing/subscriptions.js';
 import { invoicing, type BillingLine } from '../engine/billing/subscription-invoicing.js';
+import '../engine/billing/subscription-invoices-adapter.js';
+// create_preview's subscription previews (a module of its own: it needs this one's exports).
+void import('./subscription-previews.js');
 import { indexEntries, insertObject, missingObject, newObjectBase, type Obj, type Operation, type ResourceDef } from './define.js';
 import { buildPrice, missingReference, prices } from './prices.js';
 import { buildDiscount, deletedDiscount } from './discounts.js';
@@ -441,7 +444,7 @@ export async function customerTime(ctx: WriteContext, customerId: string): Promi
 
 // ---- Update
 
-async function applyItemChanges(ctx: WriteContext, sub: Obj, list: Params[], at: number): Promise<void> {
+export async function applyItemChanges(ctx: WriteContext, sub: Obj, list: Params[], at: number): Promise<void> {
   const items: Obj[] = sub.items.data;
   const original: Obj[] = [...items];
   for (const [i, ip] of list.entries()) {
@@ -615,7 +618,8 @@ export async function updateSubscription(outer: WriteContext, row: StoredObject,
       const pending = structuredClone(current);
       pending.latest_invoice = outcome.invoice.id;
       pending.pending_update = {
-        billing_cycle_anchor: resetAnchor ? now : null, expires_at: now + 23 * 3600,
+        billing_cycle_anchor: resetAnchor ? now : null, cancel_at_period_end: null, discount: null, discounts: null,
+        expires_at: now + 23 * 3600, metadata: null,
         subscription_items: sub.items.data, trial_end: p.trial_end === undefined ? null : sub.trial_end, trial_from_plan: null,
       };
       return saveSubscription(ctx, row, pending);

@@ -60,8 +60,8 @@ export interface SubscriptionInvoicing {
   pendingItem(ctx: WriteContext, subscription: Obj, line: BillingLine): Promise<Obj>;
   /** Voids an open invoice (incomplete_expired). */
   voidInvoice(ctx: WriteContext, invoiceId: string): Promise<void>;
-  /** Lines of an invoice for one subscription item (flexible credits: what was billed). */
-  billedFor?(ctx: WriteContext, subscription: Obj, itemId: string): Promise<{ amount: number; start: number; end: number } | null>;
+  /** What was billed for a subscription item's current price and period (flexible credits), or null. */
+  billedFor?(ctx: WriteContext, subscription: Obj, item: Obj): Promise<{ amount: number; start: number; end: number } | null>;
 }
 
 let impl: SubscriptionInvoicing | null = null;

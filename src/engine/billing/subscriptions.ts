@@ -133,7 +133,7 @@ export async function prorationsFor(ctx: WriteContext, sub: Obj, before: Obj[], 
     if (sub.status === 'trialing') continue; // nothing is billed during a trial
     let billed = null;
     if (old && mode === 'flexible') {
-      billed = (await invoicing().billedFor?.(ctx, sub, old.id)) ?? {
+      billed = (await invoicing().billedFor?.(ctx, sub, old)) ?? {
         amount: periodAmount(await fullPrice(ctx, old.price), old.quantity), start: period.start, end: period.end,
       };
     }
@@ -178,6 +178,9 @@ export async function syncTimers(ctx: WriteContext, sub: Obj): Promise<void> {
   if (sub.status === 'incomplete') {
     await scheduleTimer(ctx, { kind: 'subscription.incomplete_expire', key: sub.id, at: sub.created + INCOMPLETE_EXPIRY_SECONDS, testClock: clock });
   } else await cancelTimer(ctx, 'subscription.incomplete_expire', sub.id);
+  if (sub.pending_update) {
+    await scheduleTimer(ctx, { kind: 'subscription.pending_update_expire', key: sub.id, at: sub.pending_update.expires_at, testClock: clock });
+  } else await cancelTimer(ctx, 'subscription.pending_update_expire', sub.id);
   const resumes = sub.pause_collection?.resumes_at ?? null;
   if (resumes !== null) await scheduleTimer(ctx, { kind: 'subscription.pause_resume', key: sub.id, at: resumes, testClock: clock });
   else await cancelTimer(ctx, 'subscription.pause_resume', sub.id);
@@ -341,6 +344,23 @@ registerTimer('subscription.incomplete_expire', async (ctx, item) => {
   await saveSubscription(ctx, latest, next);
 });
 
+// A pending update (payment_behavior=pending_if_incomplete) not paid for in 23 hours is dropped.
+registerTimer('subscription.pending_update_expire', async (ctx, item) => {
+  const row = await lockSubscription(ctx, item.key);
+  if (!row || !row.data.pending_update || row.data.pending_update.expires_at > ctx.now()) return;
+  const saved = await saveSubscription(ctx, row, { ...structuredClone(row.data), pending_update: null });
+  await emitEvent(ctx, 'customer.subscription.pending_update_expired', saved);
+});
+
+/** Applies a paid pending update: its items (and anchor, trial end) become the subscription's. */
+function applyPendingUpdate(sub: Obj): void {
+  const u = sub.pending_update;
+  if (u.subscription_items) sub.items = { ...sub.items, data: u.subscription_items, total_count: u.subscription_items.length };
+  if (u.billing_cycle_anchor !== null) sub.billing_cycle_anchor = u.billing_cycle_anchor;
+  if (u.trial_end !== null) sub.trial_end = u.trial_end;
+  sub.pending_update = null;
+}
+
 registerTimer('subscription.pause_resume', async (ctx, item) => {
   const row = await lockSubscription(ctx, item.key);
   if (!row || !row.data.pause_collection || row.data.pause_collection.resumes_at > ctx.now()) return;
@@ -358,6 +378,13 @@ onSubscriptionInvoice(async (ctx, n) => {
   const isLatest = sub.latest_invoice === n.invoice.id;
   switch (n.type) {
     case 'paid':
+      if (sub.pending_update && isLatest) {
+        applyPendingUpdate(sub);
+        if (['past_due', 'unpaid'].includes(sub.status)) sub.status = 'active';
+        const saved = await saveSubscription(ctx, row, sub);
+        await emitEvent(ctx, 'customer.subscription.pending_update_applied', saved);
+        return;
+      }
       if (['incomplete', 'past_due', 'unpaid'].includes(sub.status) && isLatest) sub.status = 'active';
       else return;
       break;
