@@ -3,16 +3,18 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FrozenClock } from '../src/api/clock.js';
 import { freshKey, startTestServer, type TestServer } from './helpers/server.js';
+import { PAYMENTS_EPOCH, runDueFor } from './helpers/timers.js';
 
-const T0 = 1_780_000_000;
+const T0 = PAYMENTS_EPOCH;
 let t: TestServer;
 let clock: FrozenClock;
-before(async () => { clock = new FrozenClock(T0); t = await startTestServer({ clock }); });
+before(async () => { clock = new FrozenClock(T0); t = await startTestServer({ clock, schedulerTickMs: false }); });
 after(() => t.close());
 
 describe('payouts', () => {
   test('balance_insufficient when short; pending → paid by the clock; cancel while pending; filters', async () => {
-    const s = t.stripe(freshKey());
+    const key = freshKey();
+    const s = t.stripe(key);
     await assert.rejects(s.payouts.create({ amount: 1000, currency: 'usd' }), (e: any) => e.statusCode === 400 && e.code === 'balance_insufficient' && /insufficient funds/.test(e.message));
     await s.paymentIntents.create({ amount: 10_000, currency: 'usd', payment_method_types: ['card'], payment_method: 'pm_card_bypassPending', confirm: true } as any);
     // available: 10000 - 320 = 9680
@@ -34,6 +36,7 @@ describe('payouts', () => {
 
     assert.deepEqual((await s.payouts.list({ status: 'pending' })).data.map((p) => p.id), [po.id]);
     clock.set(po.arrival_date + 1);
+    await runDueFor(t, key);
     const paid = await s.payouts.retrieve(po.id);
     assert.equal(paid.status, 'paid');
     await assert.rejects(s.payouts.cancel(po.id), (e: any) => e.statusCode === 400);

@@ -6,11 +6,12 @@ import assert from 'node:assert/strict';
 import Stripe from 'stripe';
 import { FrozenClock } from '../src/api/clock.js';
 import { freshKey, startTestServer, type TestServer } from './helpers/server.js';
+import { PAYMENTS_EPOCH, runDueFor } from './helpers/timers.js';
 
-const T0 = 1_780_000_000; // a fixed instant: 2026-05-28T20:26:40Z
+const T0 = PAYMENTS_EPOCH;
 let t: TestServer;
 let clock: FrozenClock;
-before(async () => { clock = new FrozenClock(T0); t = await startTestServer({ clock }); });
+before(async () => { clock = new FrozenClock(T0); t = await startTestServer({ clock, schedulerTickMs: false }); });
 after(() => t.close());
 
 const card: any = { payment_method_types: ['card'] };
@@ -83,12 +84,14 @@ describe('refunds', () => {
   });
 
   test('pm_card_pendingRefund: pending, then succeeded with refund.updated as the clock passes', async () => {
-    const s = t.stripe(freshKey());
+    const key = freshKey();
+    const s = t.stripe(key);
     const pi = await paid(s, 3000, 'pm_card_pendingRefund');
     const r = await s.refunds.create({ payment_intent: pi.id });
     assert.equal(r.status, 'pending');
     assert.equal((await s.refunds.retrieve(r.id)).status, 'pending');
     clock.set(clock.now() + 10);
+    await runDueFor(t, key);
     const done = await s.refunds.retrieve(r.id);
     assert.equal(done.status, 'succeeded');
     const ev = (await s.events.list({ type: 'refund.updated' })).data[0]!;
@@ -97,11 +100,13 @@ describe('refunds', () => {
   });
 
   test('pm_card_refundFail: succeeded, then failed with refund.failed, a refund_failure credit and the charge no longer refunded', async () => {
-    const s = t.stripe(freshKey());
+    const key = freshKey();
+    const s = t.stripe(key);
     const pi = await paid(s, 3000, 'pm_card_refundFail');
     const r = await s.refunds.create({ payment_intent: pi.id });
     assert.equal(r.status, 'succeeded');
     clock.set(clock.now() + 10);
+    await runDueFor(t, key);
     const failed = (await s.refunds.list({ payment_intent: pi.id })).data[0]!;
     assert.equal(failed.status, 'failed');
     assert.equal(failed.failure_reason, 'expired_or_canceled_card');
@@ -116,12 +121,14 @@ describe('refunds', () => {
 
 describe('authorization expiry', () => {
   test('an uncaptured authorization expires after seven days: canceled (automatic), charge released; capture then refused', async () => {
-    const s = t.stripe(freshKey());
+    const key = freshKey();
+    const s = t.stripe(key);
     const a = await paid(s, 4000, 'pm_card_visa', { capture_method: 'manual' });
     const b = await paid(s, 4000, 'pm_card_visa', { capture_method: 'manual' });
     const ch = await s.charges.retrieve(a.latest_charge as string);
     assert.equal(ch.payment_method_details!.card!.capture_before, clock.now() + 7 * 86400);
     clock.set(clock.now() + 7 * 86400 + 1);
+    await runDueFor(t, key);
     await assert.rejects(s.paymentIntents.capture(b.id), (e: any) => e.statusCode === 400 && e.code === 'payment_intent_unexpected_state' && /status of canceled/.test(e.message));
     const expired = await s.paymentIntents.retrieve(a.id);
     assert.deepEqual([expired.status, expired.cancellation_reason], ['canceled', 'automatic']);
@@ -133,7 +140,8 @@ describe('authorization expiry', () => {
 
 describe('balance', () => {
   test('fees, pending → available as time passes, bypassPending, refunds debit available; list filters', async () => {
-    const s = t.stripe(freshKey());
+    const key = freshKey();
+    const s = t.stripe(key);
     const empty = await s.balance.retrieve();
     assert.deepEqual(empty.available, [{ amount: 0, currency: 'usd', source_types: { card: 0 } }]);
     const a = await paid(s, 10_000); // fee 290 + 30 = 320, net 9680, pending
@@ -153,6 +161,8 @@ describe('balance', () => {
     assert.equal(bal.available[0]!.amount, 912);
 
     clock.set(txnA.available_on + 1);
+
+    await runDueFor(t, key);
     assert.equal((await s.balanceTransactions.retrieve(txnA.id)).status, 'available');
     bal = await s.balance.retrieve();
     assert.deepEqual(bal.pending, [{ amount: 0, currency: 'usd', source_types: { card: 0 } }]);

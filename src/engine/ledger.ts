@@ -2,8 +2,11 @@
 // failures), Stripe's standard US card pricing (2.9% + 30¢, https://stripe.com/pricing) with
 // fee_details, availability two days after the charge (or at once for the bypassPending
 // cards), and the balance per currency computed from them. A BalanceTransaction's `status`
-// is `pending` until the clock reaches `available_on`.
+// is `pending` until the clock reaches `available_on`; then a 'balance.available' timer of the
+// scheduler emits balance.available with the new balance (one per instant funds become available).
 import type { ReadContext, WriteContext } from '../api/context.js';
+import { emitEvent } from '../events/events.js';
+import { registerTimeHandler, scheduleTimer } from './scheduler.js';
 import { decimals } from './payments/money.js';
 import type { Obj } from '../resources/define.js';
 
@@ -11,6 +14,7 @@ export const BALANCE_TRANSACTION = 'balance_transaction';
 const DAY = 86_400;
 /** Card funds become available two days after the charge, at midnight UTC. */
 export const AVAILABILITY_DAYS = 2;
+const AVAILABLE_KIND = 'balance.available';
 
 export function cardFee(amount: number, currency: string): number {
   const fixed = decimals(currency) === 2 ? 30 : decimals(currency) === 3 ? 300 : 0;
@@ -57,6 +61,8 @@ export async function recordBalanceTransaction(ctx: WriteContext, t: NewBalanceT
     id: txn.id, type: BALANCE_TRANSACTION, created: now, data: txn,
     index: [{ field: 'type', value: t.type }, { field: 'source', value: t.source }, { field: 'currency', value: t.currency }],
   });
+  // The balance is the account's: its availability runs in real time.
+  if (available_on > now) await scheduleTimer(ctx, { kind: AVAILABLE_KIND, key: String(available_on), at: available_on, testClock: null });
   return txn;
 }
 
@@ -87,3 +93,7 @@ export async function computeBalance(ctx: ReadContext): Promise<Obj> {
   const entries = (m: Map<string, number>) => [...m.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([currency, amount]) => ({ amount, currency, source_types: { card: amount } }));
   return { object: 'balance', available: entries(available), livemode: ctx.scope.livemode, pending: entries(pending) };
 }
+
+registerTimeHandler(AVAILABLE_KIND, {
+  async run(ctx) { await emitEvent(ctx, 'balance.available', await computeBalance(ctx)); },
+});

@@ -36,6 +36,11 @@ export const EMITTED_EVENT_TYPES: readonly string[] = [
   'setup_intent.succeeded', 'subscription_schedule.canceled', 'subscription_schedule.created',
   'subscription_schedule.released', 'subscription_schedule.updated', 'test_helpers.test_clock.advancing', 'test_helpers.test_clock.created',
   'test_helpers.test_clock.deleted', 'test_helpers.test_clock.ready',
+  // Invoices, invoice items, credit notes (issue 7).
+  'credit_note.created', 'credit_note.updated', 'credit_note.voided', 'invoice.created', 'invoice.deleted',
+  'invoice.finalized', 'invoice.marked_uncollectible', 'invoice.paid', 'invoice.payment_action_required',
+  'invoice.payment_failed', 'invoice.payment_succeeded', 'invoice.sent', 'invoice.updated', 'invoice.voided',
+  'invoice_payment.paid', 'invoiceitem.created', 'invoiceitem.deleted',
 ];
 
 /** Does an endpoint subscribed to `enabled` receive an event of `type`? */

@@ -5,15 +5,9 @@ import { noSuchResource } from '../api/errors.js';
 import { listObjects } from '../api/list.js';
 import type { ReadContext } from '../api/context.js';
 import { BALANCE_TRANSACTION, computeBalance, currentView } from '../engine/ledger.js';
-import { settleDueRefunds } from './refunds.js';
-import { settleDuePayouts } from './payouts.js';
-import { settleDueBankDebits } from './bank-debits.js';
 import type { ResourceDef } from './define.js';
 
 async function listTransactions(ctx: ReadContext, p: Record<string, any>) {
-  await settleDueRefunds(ctx);
-  await settleDuePayouts(ctx);
-  await settleDueBankDebits(ctx);
   const index = p.source !== undefined || p.payout !== undefined ? { field: 'source', value: p.source ?? p.payout }
     : p.type !== undefined ? { field: 'type', value: p.type }
       : p.currency !== undefined ? { field: 'currency', value: p.currency.toLowerCase() } : undefined;
@@ -46,7 +40,7 @@ export const balanceTransactions: ResourceDef = {
     { method: 'GET', path: '/v1/balance/history', paramsKey: 'GET /v1/balance_transactions', write: false, returnsList: true, handler: (ctx, p) => listTransactions(ctx, p) },
     {
       method: 'GET', path: '/v1/balance', write: false,
-      handler: async (ctx) => { await settleDueRefunds(ctx); await settleDueBankDebits(ctx); return computeBalance(ctx); },
+      handler: (ctx) => computeBalance(ctx),
     },
   ],
 };

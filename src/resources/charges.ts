@@ -28,6 +28,8 @@ export interface NewCharge {
   pending?: boolean;
   /** Manual capture: the authorization expires then (payment_method_details.card.capture_before). */
   captureBefore?: number;
+  /** Manual capture with incremental authorization requested and supported (payment_method_details.card.incremental_authorization). */
+  incrementalAuthorization?: boolean;
   /** payment_method_details for non-card methods. */
   methodDetails?: Obj;
   captured: boolean;
@@ -75,6 +77,7 @@ export async function insertCharge(ctx: WriteContext, c: NewCharge): Promise<Obj
     payment_method_details: c.methodDetails ?? chargeMethodDetails(pm.card, c.checks, c.amount, c.threeDS, c.succeeded && !c.captured),
   };
   if (c.captureBefore !== undefined && ch.payment_method_details.card) ch.payment_method_details.card.capture_before = c.captureBefore;
+  if (c.incrementalAuthorization && ch.payment_method_details.card) ch.payment_method_details.card.incremental_authorization = { status: 'available' };
   Object.assign(ch, {
     receipt_email: c.receipt_email,
     receipt_number: null,
@@ -127,7 +130,6 @@ export const charges: ResourceDef = {
     {
       method: 'GET', path: '/v1/charges/{id}', write: false,
       handler: async (ctx, _p, path) => {
-        await (await import('./bank-debits.js')).settleDueBankDebits(ctx);
         const row = await ctx.db.get(ctx.scope, path.id!);
         if (!row || row.type !== 'charge') throw noSuchResource('charge', path.id!);
         return row.data;
@@ -136,7 +138,6 @@ export const charges: ResourceDef = {
     {
       method: 'GET', path: '/v1/charges', write: false, returnsList: true,
       handler: async (ctx, p) => {
-        await (await import('./bank-debits.js')).settleDueBankDebits(ctx);
         const { listObjects } = await import('../api/list.js');
         const plan = def.listFilters!(p);
         const { rows, has_more } = await listObjects(ctx, { type: 'charge', url: '/v1/charges', limit: p.limit, starting_after: p.starting_after, ending_before: p.ending_before, created: p.created, ...plan });

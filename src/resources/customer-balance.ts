@@ -5,7 +5,7 @@
 // (recordCustomerBalance), which moves customer.balance in the same transaction and emits
 // customer.updated; invoices add applied_to_invoice / unapplied_from_invoice, credit notes
 // credit_note. Stripe has no event type for the transactions themselves.
-import { invalidRequest, missingParam, noSuchResource } from '../api/errors.js';
+import { invalidRequest, missingParam } from '../api/errors.js';
 import { applyMetadata } from '../api/metadata.js';
 import { listObjects } from '../api/list.js';
 import { canonicalize } from '../api/render.js';
@@ -18,7 +18,7 @@ export const CUSTOMER_BALANCE_TRANSACTION = 'customer_balance_transaction';
 
 async function customerOf(ctx: ReadContext, id: string): Promise<Obj> {
   const row = await ctx.db.get(ctx.scope, id);
-  if (!row || row.type !== 'customer' || row.deleted) throw noSuchResource('customer', id, 'customer');
+  if (!row || row.type !== 'customer' || row.deleted) throw invalidRequest(`No such customer: '${id}'`, 'customer', 'resource_missing', 404);
   return row.data;
 }
 
@@ -26,7 +26,7 @@ async function loadTxn(ctx: ReadContext, customer: string, id: string, forUpdate
   await customerOf(ctx, customer);
   const row = forUpdate ? await (ctx as WriteContext).tx.getForUpdate(ctx.scope, id) : await ctx.db.get(ctx.scope, id);
   if (!row || row.type !== CUSTOMER_BALANCE_TRANSACTION || row.deleted || row.data.customer !== customer) {
-    throw noSuchResource('customer_balance_transaction', id, 'transaction');
+    throw invalidRequest(`No such customer_balance_transaction: '${id}'`, 'transaction', 'resource_missing', 404);
   }
   return row;
 }

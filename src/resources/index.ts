@@ -24,6 +24,7 @@ import { testClocks } from './test-clocks.js';
 import { invoices } from './invoices.js';
 import { invoiceItems } from './invoice-items.js';
 import { customerBalanceTransactions } from './customer-balance.js';
+import { creditNotes } from './credit-notes.js';
 import { subscriptions } from './subscriptions.js';
 import { subscriptionItems } from './subscription-items.js';
 import { subscriptionSchedules } from './subscription-schedules.js';
@@ -43,7 +44,7 @@ export const RESOURCES: readonly ResourceDef[] = [
   // Test clocks (issue 7).
   testClocks,
   // Invoices, invoice items, customer balance, credit notes (issue 7).
-  invoices, invoiceItems, customerBalanceTransactions,
+  invoices, invoiceItems, customerBalanceTransactions, creditNotes,
   // Subscriptions (issue 7).
   subscriptions, subscriptionItems, subscriptionSchedules,
   // Usage-based billing (issue 7).

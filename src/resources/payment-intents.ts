@@ -19,6 +19,9 @@ import {
   type NetworkDecline,
 } from '../engine/payments/index.js';
 import type { StoredObject } from '../store/store.js';
+import { cancelTimer, registerTimeHandler, scheduleTimer } from '../engine/scheduler.js';
+import { customerTestClock } from '../engine/payments/index.js';
+import './bank-debits.js'; // registers the bank debits' settlement timer at load
 import { LEGACY_TYPES, cardPaymentMethodData } from './intent-params.js';
 import { eventCharge, insertCharge } from './charges.js';
 import { canonicalize } from '../api/render.js';
@@ -30,9 +33,15 @@ const CONFIRMABLE = ['requires_payment_method', 'requires_confirmation', 'requir
 const CANCELABLE = ['requires_payment_method', 'requires_capture', 'requires_confirmation', 'requires_action', 'processing'];
 const UPDATABLE = ['requires_payment_method', 'requires_confirmation', 'requires_action'];
 const SUPPORTED_TYPES = ['card', 'us_bank_account', 'sepa_debit'];
-/** Card authorizations expire seven days after they are made if not captured. */
+/**
+ * Card authorizations expire if not captured: seven days after they are made, except Visa
+ * merchant-initiated (off-session) ones, whose window is 4 days 18 hours
+ * (https://docs.stripe.com/payments/place-a-hold-on-a-payment-method).
+ */
 export const AUTHORIZATION_SECONDS = 7 * 86_400;
-const AUTH_OPEN = 'authorization_open';
+export const VISA_MIT_AUTHORIZATION_SECONDS = 4 * 86_400 + 18 * 3600;
+/** The scheduler's timer that cancels an intent whose authorization expired uncaptured. */
+const EXPIRE_KIND = 'payment_intent.authorization_expire';
 
 const WITH_CARD_DATA = cardPaymentMethodData('/v1/payment_intents/{id}/confirm');
 
@@ -66,6 +75,7 @@ function paymentMethodOptions(p: Params | undefined, current?: Obj): Obj {
     if (c.network !== undefined) card.network = c.network;
     if (c.capture_method !== undefined) card.capture_method = c.capture_method;
     if (c.setup_future_usage !== undefined) card.setup_future_usage = c.setup_future_usage;
+    if (c.request_incremental_authorization !== undefined) card.request_incremental_authorization = c.request_incremental_authorization;
   }
   return { card };
 }
@@ -298,6 +308,7 @@ export async function attempt(ctx: WriteContext, row: StoredObject | null, pi: O
 
   // Authorized.
   const chargeId = ctx.services.ids.id('ch');
+  const captureBefore = ctx.now() + (o.offSession && pm.card?.brand === 'visa' ? VISA_MIT_AUTHORIZATION_SECONDS : AUTHORIZATION_SECONDS);
   let txn: Obj | null = null;
   if (!manual) {
     txn = await recordBalanceTransaction(ctx, {
@@ -307,7 +318,7 @@ export async function attempt(ctx: WriteContext, row: StoredObject | null, pi: O
   }
   const charge = await insertCharge(ctx, {
     id: chargeId,
-    ...(manual ? { captureBefore: ctx.now() + AUTHORIZATION_SECONDS } : {}),
+    ...(manual ? { captureBefore, incrementalAuthorization: incrementalAvailable(pi, pm) } : {}),
     amount: pi.amount, currency: pi.currency, customer: pi.customer, description: pi.description, metadata: pi.metadata,
     payment_intent: pi.id, paymentMethod: pm, outcome: result.outcome, checks: result.checks, threeDS,
     succeeded: true, captured: !manual, receipt_email: pi.receipt_email, shipping: pi.shipping,
@@ -321,6 +332,7 @@ export async function attempt(ctx: WriteContext, row: StoredObject | null, pi: O
   if (manual) {
     pi.status = 'requires_capture';
     pi.amount_capturable = pi.amount;
+    await scheduleTimer(ctx, { kind: EXPIRE_KIND, key: pi.id, at: captureBefore, testClock: await customerTestClock(ctx, pi.customer) });
   } else {
     pi.status = 'succeeded';
     pi.amount_received = pi.amount;
@@ -377,10 +389,15 @@ export async function settleThreeDS(ctx: WriteContext, id: string, clientSecret:
   }
 }
 
-/** Cancels an intent whose authorization expired uncaptured (cancellation_reason automatic). */
+/**
+ * An authorization expired uncaptured: the funds are released (the charge is refunded in full,
+ * charge.expired) and the intent is canceled by Stripe (cancellation_reason automatic).
+ */
 async function expireAuthorization(ctx: WriteContext, row: StoredObject): Promise<StoredObject> {
   const { releaseAuthorization } = await import('./refunds.js');
   await releaseAuthorization(ctx, row.data.latest_charge);
+  const ch = await ctx.tx.get(ctx.scope, row.data.latest_charge);
+  if (ch) await emitEvent(ctx, 'charge.expired', eventCharge(ch.data));
   const pi = { ...structuredClone(row.data), status: 'canceled', canceled_at: ctx.now(), cancellation_reason: 'automatic', amount_capturable: 0 };
   return savePi(ctx, row, pi, 'payment_intent.canceled');
 }
@@ -392,20 +409,12 @@ async function authorizationExpired(ctx: ReadContext, pi: Obj): Promise<boolean>
   return typeof before === 'number' && before <= ctx.now();
 }
 
-/** Lazily, on reads: uncaptured authorizations past capture_before are released. */
-export async function settleExpiredAuthorizations(ctx: ReadContext): Promise<void> {
-  const open = await ctx.db.scan(ctx.scope, { type: 'payment_intent', index: { field: AUTH_OPEN, value: '1' }, direction: 'newer', limit: 100 });
-  const due: string[] = [];
-  for (const r of open) if (await authorizationExpired(ctx, r.data)) due.push(r.id);
-  if (!due.length) return;
-  await ctx.services.store.transaction(async (tx) => {
-    const w: WriteContext = { ...ctx, db: tx, tx };
-    for (const id of due) {
-      const row = await tx.getForUpdate(ctx.scope, id);
-      if (row && await authorizationExpired(w, row.data)) await expireAuthorization(w, row);
-    }
-  });
-}
+registerTimeHandler(EXPIRE_KIND, {
+  async run(ctx, item) {
+    const row = await ctx.tx.getForUpdate(ctx.scope, item.key);
+    if (row && row.type === 'payment_intent' && await authorizationExpired(ctx, row.data)) await expireAuthorization(ctx, row);
+  },
+});
 
 export async function capturePaymentIntent(ctx: WriteContext, id: string, p: Params): Promise<Obj> {
   let row = await load(ctx, id, true);
@@ -448,7 +457,76 @@ export async function capturePaymentIntent(ctx: WriteContext, id: string, p: Par
   pi.status = 'succeeded';
   pi.amount_capturable = 0;
   pi.amount_received = amount;
+  await cancelTimer(ctx, EXPIRE_KIND, pi.id);
   return (await savePi(ctx, row, pi, 'payment_intent.succeeded')).data;
+}
+
+// ---- Incremental authorization (https://docs.stripe.com/payments/incremental-authorization)
+
+/** Card brands Stripe increments online authorizations for. */
+const INCREMENTAL_BRANDS = ['visa', 'mastercard', 'amex', 'discover', 'unionpay'];
+/** Each PaymentIntent has at most ten incremental authorization attempts, declines included. */
+export const MAX_INCREMENT_ATTEMPTS = 10;
+const INCREMENTS_TYPE = 'pinstripe.increments';
+
+/** A manual-capture card authorization that asked for incremental authorization support, on a brand that has it. */
+function incrementalAvailable(pi: Obj, pm: Obj): boolean {
+  return pi.payment_method_options?.card?.request_incremental_authorization === 'if_available' && INCREMENTAL_BRANDS.includes(pm.card?.brand);
+}
+
+/**
+ * The issuer's answer to an increment: declined when the new total is more than the larger of
+ * +$500 (in USD) and +500% over the amount authorized so far.
+ */
+function incrementApproved(previous: number, amount: number, currency: string): boolean {
+  const cap = Math.max(previous * 6, currency === 'usd' ? previous + 50_000 : 0);
+  return amount <= cap;
+}
+
+async function incrementAuthorization(ctx: WriteContext, id: string, p: Params): Promise<Obj> {
+  const row = await load(ctx, id, true);
+  const pi = structuredClone(row.data);
+  for (const unsupported of ['application_fee_amount', 'transfer_data'] as const) {
+    if (p[unsupported] !== undefined) throw invalidRequest(`Pinstripe does not support \`${unsupported}\` on PaymentIntents yet.`, unsupported);
+  }
+  if (pi.status !== 'requires_capture') {
+    throw unexpectedState(`This PaymentIntent could not be incremented because it has a status of ${pi.status}. Only a PaymentIntent with one of the following statuses may be incremented: requires_capture.`, pi);
+  }
+  const chRow = (await ctx.tx.getForUpdate(ctx.scope, pi.latest_charge))!;
+  const ch = structuredClone(chRow.data);
+  if (ch.payment_method_details?.card?.incremental_authorization?.status !== 'available') {
+    throw new StripeError(400, { type: 'invalid_request_error', message: 'This PaymentIntent is not eligible for incremental authorization because you did not request support using `request_incremental_authorization` when you created or confirmed it.', payment_intent: pi });
+  }
+  const amount: number = p.amount;
+  checkAmount(amount, pi.currency);
+  if (amount <= pi.amount) {
+    throw invalidRequest(`The amount provided (${amount}) must be greater than the PaymentIntent's current amount (${pi.amount}). An incremental authorization can only increase the authorized amount.`, 'amount');
+  }
+  // Attempts (declines included) are counted beside the intent, out of its public fields.
+  const counterId = `${pi.id}.increments`;
+  const counter = await ctx.tx.getForUpdate(ctx.scope, counterId);
+  const attempts = (counter?.data.attempts as number | undefined) ?? 0;
+  if (attempts >= MAX_INCREMENT_ATTEMPTS) {
+    throw new StripeError(400, { type: 'invalid_request_error', message: `This PaymentIntent has reached the maximum of ${MAX_INCREMENT_ATTEMPTS} incremental authorization attempts.`, payment_intent: pi });
+  }
+  if (counter) await ctx.tx.update(ctx.scope, { id: counterId, version: counter.version, data: { attempts: attempts + 1 }, index: [] });
+  else await ctx.tx.insert(ctx.scope, { id: counterId, type: INCREMENTS_TYPE, created: ctx.now(), data: { attempts: 1 }, index: [] });
+  if (!incrementApproved(pi.amount, amount, pi.currency)) {
+    // Declined: nothing on the intent or the charge changes; the attempt is counted (the error commits).
+    const pmRow = await ctx.tx.get(ctx.scope, ch.payment_method);
+    throw cardError('generic_decline', { charge: ch.id, payment_intent: pi, payment_method: pmRow?.data }).committing();
+  }
+  ch.amount = amount;
+  ch.payment_method_details.card.amount_authorized = amount;
+  ch.payment_method_details.card.overcapture.maximum_amount_capturable = amount;
+  if (p.description !== undefined) { pi.description = p.description; ch.description = p.description; }
+  if (p.statement_descriptor !== undefined) { pi.statement_descriptor = p.statement_descriptor; ch.statement_descriptor = p.statement_descriptor; }
+  pi.metadata = applyMetadata(pi.metadata, p.metadata);
+  const { saveObject } = await import('./define.js');
+  await saveObject(ctx, charges, chRow, ch);
+  pi.amount = amount;
+  pi.amount_capturable = amount;
+  return (await savePi(ctx, row, pi, 'payment_intent.amount_capturable_updated')).data;
 }
 
 async function cancel(ctx: WriteContext, id: string, p: Params): Promise<Obj> {
@@ -461,6 +539,7 @@ async function cancel(ctx: WriteContext, id: string, p: Params): Promise<Obj> {
     const { releaseAuthorization } = await import('./refunds.js');
     await releaseAuthorization(ctx, pi.latest_charge);
     pi.amount_capturable = 0;
+    await cancelTimer(ctx, EXPIRE_KIND, pi.id);
   }
   pi.status = 'canceled';
   pi.canceled_at = ctx.now();
@@ -499,7 +578,6 @@ export const paymentIntents: ResourceDef = {
   search: STRIPE_SEARCH_FIELDS.payment_intents,
   index: (pi) => [
     ...(pi.customer ? [{ field: 'customer', value: pi.customer }] : []),
-    ...(pi.status === 'requires_capture' ? [{ field: AUTH_OPEN, value: '1' }] : []),
   ],
   listFilters: (p) => (p.customer !== undefined ? { index: { field: 'customer', value: p.customer } } : {}),
   standard: { create: false, retrieve: false, update: false, list: false },
@@ -508,8 +586,6 @@ export const paymentIntents: ResourceDef = {
     {
       method: 'GET', path: '/v1/payment_intents/{id}', write: false, publishable: true,
       handler: async (ctx, p, path) => {
-        await (await import('./bank-debits.js')).settleDueBankDebits(ctx);
-        await settleExpiredAuthorizations(ctx);
         const row = await load(ctx, path.id!, false);
         checkClientSecret(ctx, row.data, p.client_secret);
         return row.data;
@@ -518,8 +594,6 @@ export const paymentIntents: ResourceDef = {
     {
       method: 'GET', path: '/v1/payment_intents', write: false, returnsList: true,
       handler: async (ctx, p) => {
-        await (await import('./bank-debits.js')).settleDueBankDebits(ctx);
-        await settleExpiredAuthorizations(ctx);
         const { listObjects } = await import('../api/list.js');
         const { rows, has_more } = await listObjects(ctx, {
           type: 'payment_intent', url: '/v1/payment_intents', limit: p.limit, starting_after: p.starting_after, ending_before: p.ending_before, created: p.created,
@@ -542,6 +616,7 @@ export const paymentIntents: ResourceDef = {
     },
     { method: 'POST', path: '/v1/payment_intents/{id}/capture', write: true, handler: (ctx, p, path) => capturePaymentIntent(ctx as WriteContext, path.id!, p) },
     { method: 'POST', path: '/v1/payment_intents/{id}/cancel', write: true, handler: (ctx, p, path) => cancel(ctx as WriteContext, path.id!, p) },
+    { method: 'POST', path: '/v1/payment_intents/{id}/increment_authorization', write: true, handler: (ctx, p, path) => incrementAuthorization(ctx as WriteContext, path.id!, p) },
   ],
 };
 

@@ -1,6 +1,7 @@
 // Payouts — https://docs.stripe.com/api/payouts — manual payouts from the available balance
-// (`balance_insufficient` when short), a payout balance transaction, pending → paid when the
-// clock reaches arrival_date (payout.paid), cancel while pending (payout.canceled, with a
+// (`balance_insufficient` when short), a payout balance transaction, pending → paid at
+// arrival_date by a 'payout.settle' timer of the scheduler (payout.updated, payout.paid), cancel
+// while pending (payout.canceled, the timer cancelled, with a
 // payout_cancel credit), update (metadata), list (status, arrival_date, destination, created).
 import { StripeError, invalidRequest, noSuchResource } from '../api/errors.js';
 import { applyMetadata } from '../api/metadata.js';
@@ -11,11 +12,12 @@ import type { ReadContext, WriteContext } from '../api/context.js';
 import { emitEvent, previousAttributes } from '../events/events.js';
 import { computeBalance, recordBalanceTransaction } from '../engine/ledger.js';
 import { checkCurrency } from '../engine/payments/index.js';
+import { cancelTimer, registerTimeHandler, scheduleTimer } from '../engine/scheduler.js';
 import type { StoredObject } from '../store/store.js';
 import { indexEntries, insertObject, newObjectBase, type Obj, type ResourceDef } from './define.js';
 
 const DAY = 86_400;
-const PENDING_FIELD = 'payout_pending';
+const SETTLE_KIND = 'payout.settle';
 const INSUFFICIENT = 'You have insufficient funds in your Stripe account for this transfer. Your card balance is too low. You can use the /v1/balance endpoint to view your Stripe balance (for more details, see stripe.com/docs/api#balance).';
 
 async function write(ctx: WriteContext, row: StoredObject, next: Obj): Promise<Obj> {
@@ -66,24 +68,21 @@ async function create(ctx: WriteContext, p: Params): Promise<Obj> {
   };
   const stored = await insertObject(ctx, payouts, payout);
   await emitEvent(ctx, 'payout.created', stored);
+  // Payouts belong to the account, not to a customer: they live in real time.
+  await scheduleTimer(ctx, { kind: SETTLE_KIND, key: stored.id, at: stored.arrival_date, testClock: null });
   return stored;
 }
 
-/** Pending payouts whose arrival date has come are paid. */
-export async function settleDuePayouts(ctx: ReadContext): Promise<void> {
-  const due = await ctx.db.scan(ctx.scope, { type: 'payout', index: { field: PENDING_FIELD, value: '1' }, direction: 'newer', limit: 100 });
-  if (!due.some((r) => r.data.arrival_date <= ctx.now())) return;
-  await ctx.services.store.transaction(async (tx) => {
-    const w: WriteContext = { ...ctx, db: tx, tx };
-    for (const c of due) {
-      const row = await tx.getForUpdate(ctx.scope, c.id);
-      if (!row || row.data.status !== 'pending' || row.data.arrival_date > ctx.now()) continue;
-      const saved = await write(w, row, { ...row.data, status: 'paid', trace_id: { status: 'supported', value: ctx.services.ids.random(16).toUpperCase() } });
-      await emitEvent(w, 'payout.updated', saved, previousAttributes(row.data, saved));
-      await emitEvent(w, 'payout.paid', saved);
-    }
-  });
+/** A pending payout's arrival date has come (the 'payout.settle' timer): it is paid. */
+async function settlePayout(ctx: WriteContext, id: string): Promise<void> {
+  const row = await ctx.tx.getForUpdate(ctx.scope, id);
+  if (!row || row.type !== 'payout' || row.data.status !== 'pending') return;
+  const saved = await write(ctx, row, { ...row.data, status: 'paid', trace_id: { status: 'supported', value: ctx.services.ids.random(16).toUpperCase() } });
+  await emitEvent(ctx, 'payout.updated', saved, previousAttributes(row.data, saved));
+  await emitEvent(ctx, 'payout.paid', saved);
 }
+
+registerTimeHandler(SETTLE_KIND, { run: (ctx, item) => settlePayout(ctx, item.key) });
 
 async function load(ctx: ReadContext, id: string): Promise<StoredObject> {
   const row = 'tx' in ctx ? await (ctx as WriteContext).tx.getForUpdate(ctx.scope, id) : await ctx.db.get(ctx.scope, id);
@@ -97,12 +96,11 @@ export const payouts: ResourceDef = {
   path: '/v1/payouts',
   index: (po) => [
     { field: 'status', value: po.status },
-    ...(po.status === 'pending' ? [{ field: PENDING_FIELD, value: '1' }] : []),
   ],
   standard: { retrieve: false, list: false },
   operations: () => [
     { method: 'POST', path: '/v1/payouts', write: true, handler: (ctx, p) => create(ctx as WriteContext, p) },
-    { method: 'GET', path: '/v1/payouts/{id}', write: false, handler: async (ctx, _p, path) => { await settleDuePayouts(ctx); return (await load(ctx, path.id!)).data; } },
+    { method: 'GET', path: '/v1/payouts/{id}', write: false, handler: async (ctx, _p, path) => (await load(ctx, path.id!)).data },
     {
       method: 'POST', path: '/v1/payouts/{id}', write: true,
       handler: async (c, p, path) => {
@@ -122,6 +120,7 @@ export const payouts: ResourceDef = {
         if (row.data.status !== 'pending') throw invalidRequest(`Payouts can only be canceled while they are pending; this payout is ${row.data.status}.`);
         const credit = await recordBalanceTransaction(ctx, { amount: row.data.amount, currency: row.data.currency, type: 'payout_cancel', reporting_category: 'payout_reversal', source: row.id, description: 'PAYOUT CANCEL', immediate: true });
         const saved = await write(ctx, row, { ...row.data, status: 'canceled', failure_balance_transaction: credit.id });
+        await cancelTimer(ctx, SETTLE_KIND, row.id);
         await emitEvent(ctx, 'payout.canceled', saved);
         return saved;
       },
@@ -129,7 +128,6 @@ export const payouts: ResourceDef = {
     {
       method: 'GET', path: '/v1/payouts', write: false, returnsList: true,
       handler: async (ctx, p) => {
-        await settleDuePayouts(ctx);
         const { listObjects } = await import('../api/list.js');
         const arrival = createdRange(p.arrival_date);
         const { rows, has_more } = await listObjects(ctx, {

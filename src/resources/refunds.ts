@@ -3,8 +3,9 @@
 // rejected; refunding an uncaptured PaymentIntent cancels it (releasing the authorization);
 // a balance transaction per refund; the asynchronous test cards: pm_card_pendingRefund
 // (pending → succeeded) and pm_card_refundFail (succeeded → failed, with a refund_failure
-// balance transaction), settled as the clock passes REFUND_SETTLE_SECONDS. Events:
-// refund.created / refund.updated / refund.failed, charge.refunded.
+// balance transaction), settled REFUND_SETTLE_SECONDS later by a 'refund.settle' timer of the
+// scheduler (the refund's customer's test clock, or real time). Events: refund.created /
+// refund.updated / refund.failed, charge.refunded, charge.refund.updated.
 import { invalidRequest, noSuchResource } from '../api/errors.js';
 import { applyMetadata } from '../api/metadata.js';
 import { canonicalize } from '../api/render.js';
@@ -12,14 +13,15 @@ import type { Params } from '../api/params.js';
 import type { ReadContext, WriteContext } from '../api/context.js';
 import { emitEvent } from '../events/events.js';
 import { recordBalanceTransaction } from '../engine/ledger.js';
-import { formatAmount, loadCardRef } from '../engine/payments/index.js';
+import { customerTestClock, formatAmount, loadCardRef } from '../engine/payments/index.js';
+import { cancelTimer, registerTimeHandler, scheduleTimer } from '../engine/scheduler.js';
 import type { StoredObject } from '../store/store.js';
 import { charges, eventCharge } from './charges.js';
 import { indexEntries, newObjectBase, type Obj, type ResourceDef } from './define.js';
 
 /** Clock seconds after which an asynchronous test refund settles. */
 export const REFUND_SETTLE_SECONDS = 5;
-const SETTLE_FIELD = 'refund_settle';
+const SETTLE_KIND = 'refund.settle';
 
 async function writeRow(ctx: WriteContext, def: ResourceDef, row: StoredObject, next: Obj): Promise<Obj> {
   const data = canonicalize(next);
@@ -61,11 +63,11 @@ async function insertRefund(ctx: WriteContext, chRow: StoredObject, amount: numb
     source_transfer_reversal: null,
     status,
     transfer_reversal: null,
-    ...(behaviour ? { settle_at: ctx.now() + REFUND_SETTLE_SECONDS, settle_to: behaviour === 'pending' ? 'succeeded' : 'failed' } : {}),
   };
   const stored = canonicalize(refund);
   await ctx.tx.insert(ctx.scope, { id: stored.id, type: 'refund', created: stored.created, data: stored, index: indexEntries(refunds, stored) });
   await emitEvent(ctx, 'refund.created', publicRefund(stored));
+  if (behaviour) await scheduleTimer(ctx, { kind: SETTLE_KIND, key: stored.id, at: ctx.now() + REFUND_SETTLE_SECONDS, testClock: await customerTestClock(ctx, ch.customer) });
   const nextCharge = withRefund({ ...ch, amount_refunded: ch.amount_refunded + amount, refunded: ch.amount_refunded + amount >= (opts.captured ? ch.amount_captured : ch.amount) }, publicRefund(stored));
   const savedCharge = await writeRow(ctx, charges, chRow, nextCharge);
   await emitEvent(ctx, 'charge.refunded', eventCharge(savedCharge));
@@ -127,6 +129,7 @@ export async function createRefund(ctx: WriteContext, p: Params): Promise<Obj> {
       const pi = canonicalize({ ...piRow.data, status: 'canceled', canceled_at: ctx.now(), cancellation_reason: null, amount_capturable: 0 });
       await ctx.tx.update(ctx.scope, { id: piRow.id, version: piRow.version, data: pi, index: piRow.data.customer ? [{ field: 'customer', value: piRow.data.customer }] : [] });
       await emitEvent(ctx, 'payment_intent.canceled', pi);
+      await cancelTimer(ctx, 'payment_intent.authorization_expire', piRow.id);
     }
     return refund;
   }
@@ -147,41 +150,41 @@ export async function createRefund(ctx: WriteContext, p: Params): Promise<Obj> {
   return insertRefund(ctx, chRow, amount, p, { captured: true });
 }
 
-/** Moves asynchronous test refunds whose time has come: pending → succeeded, succeeded → failed. */
-export async function settleDueRefunds(ctx: ReadContext): Promise<void> {
-  const due = await ctx.db.scan(ctx.scope, { type: 'refund', index: { field: SETTLE_FIELD, value: '1' }, direction: 'newer', limit: 100 });
-  if (!due.some((r) => r.data.settle_at <= ctx.now())) return;
-  await ctx.services.store.transaction(async (tx) => {
-    const w: WriteContext = { ...ctx, db: tx, tx };
-    for (const candidate of due) {
-      const row = await tx.getForUpdate(ctx.scope, candidate.id);
-      if (!row || row.data.settle_at === undefined || row.data.settle_at > ctx.now()) continue;
-      const { settle_at: _a, settle_to: to, ...rest } = row.data;
-      const next: Obj = { ...rest, status: to };
-      if (to === 'failed') {
-        const failure = await recordBalanceTransaction(w, { amount: row.data.amount, currency: row.data.currency, type: 'refund_failure', reporting_category: 'refund_failure', source: row.id, description: 'REFUND FAILURE', immediate: true });
-        next.failure_balance_transaction = failure.id;
-        next.failure_reason = 'expired_or_canceled_card';
-        next.destination_details = { ...next.destination_details, card: { ...next.destination_details.card, reference_status: 'unavailable' } };
-      } else {
-        next.destination_details = { ...next.destination_details, card: { ...next.destination_details.card, reference: ctx.services.ids.random(23).toUpperCase(), reference_status: 'available' } };
-      }
-      const saved = await writeRow(w, refunds, row, next);
-      await emitEvent(w, 'refund.updated', saved, { status: row.data.status });
-      if (to === 'failed') {
-        await emitEvent(w, 'refund.failed', saved);
-        const chRow = await tx.getForUpdate(ctx.scope, saved.charge);
-        if (chRow) {
-          const amount_refunded = chRow.data.amount_refunded - saved.amount;
-          const ch = withRefund({ ...chRow.data, amount_refunded, refunded: false }, saved);
-          const savedCharge = await writeRow(w, charges, chRow, ch);
-          await emitEvent(w, 'charge.refund.updated', saved);
-          void savedCharge;
-        }
-      }
+/**
+ * An asynchronous test refund's time has come (the 'refund.settle' timer): pm_card_pendingRefund
+ * goes pending → succeeded, pm_card_refundFail succeeded → failed (a refund_failure balance
+ * transaction returns the funds and the charge's amount_refunded drops back).
+ */
+async function settleRefund(ctx: WriteContext, id: string): Promise<void> {
+  const row = await ctx.tx.getForUpdate(ctx.scope, id);
+  if (!row || row.type !== 'refund') return;
+  const behaviour = (await loadCardRef(ctx, row.data.payment_method))?.card.behaviour.refund;
+  const to = behaviour === 'pending' && row.data.status === 'pending' ? 'succeeded' : behaviour === 'fail' && row.data.status === 'succeeded' ? 'failed' : null;
+  if (!to) return;
+  const { settle_at: _a, settle_to: _b, ...rest } = row.data;
+  const next: Obj = { ...rest, status: to };
+  if (to === 'failed') {
+    const failure = await recordBalanceTransaction(ctx, { amount: row.data.amount, currency: row.data.currency, type: 'refund_failure', reporting_category: 'refund_failure', source: row.id, description: 'REFUND FAILURE', immediate: true });
+    next.failure_balance_transaction = failure.id;
+    next.failure_reason = 'expired_or_canceled_card';
+    next.destination_details = { ...next.destination_details, card: { ...next.destination_details.card, reference_status: 'unavailable' } };
+  } else {
+    next.destination_details = { ...next.destination_details, card: { ...next.destination_details.card, reference: ctx.services.ids.random(23).toUpperCase(), reference_status: 'available' } };
+  }
+  const saved = await writeRow(ctx, refunds, row, next);
+  await emitEvent(ctx, 'refund.updated', saved, { status: row.data.status });
+  if (to === 'failed') {
+    await emitEvent(ctx, 'refund.failed', saved);
+    const chRow = await ctx.tx.getForUpdate(ctx.scope, saved.charge);
+    if (chRow) {
+      const amount_refunded = chRow.data.amount_refunded - saved.amount;
+      await writeRow(ctx, charges, chRow, withRefund({ ...chRow.data, amount_refunded, refunded: false }, saved));
+      await emitEvent(ctx, 'charge.refund.updated', saved);
     }
-  });
+  }
 }
+
+registerTimeHandler(SETTLE_KIND, { run: (ctx, item) => settleRefund(ctx, item.key) });
 
 async function loadRefund(ctx: ReadContext, id: string): Promise<StoredObject> {
   const row = await ctx.db.get(ctx.scope, id);
@@ -197,14 +200,13 @@ export const refunds: ResourceDef = {
   index: (r) => [
     ...(r.charge ? [{ field: 'charge', value: r.charge }] : []),
     ...(r.payment_intent ? [{ field: 'payment_intent', value: r.payment_intent }] : []),
-    ...(r.settle_at !== undefined ? [{ field: SETTLE_FIELD, value: '1' }] : []),
   ],
   standard: { create: false, retrieve: false, update: false, list: false },
   operations: () => [
     { method: 'POST', path: '/v1/refunds', write: true, handler: (ctx, p) => createRefund(ctx as WriteContext, p) },
     {
       method: 'GET', path: '/v1/refunds/{id}', write: false,
-      handler: async (ctx, _p, path) => { await settleDueRefunds(ctx); return publicRefund((await loadRefund(ctx, path.id!)).data); },
+      handler: async (ctx, _p, path) => publicRefund((await loadRefund(ctx, path.id!)).data),
     },
     {
       method: 'POST', path: '/v1/refunds/{id}', write: true,
@@ -226,9 +228,32 @@ export const refunds: ResourceDef = {
       },
     },
     {
+      // The charge's own refunds list (the older API stripe-node no longer wraps): same items as /v1/refunds?charge=.
+      method: 'GET', path: '/v1/charges/{id}/refunds', paramsKey: 'GET /v1/application_fees/{id}/refunds', write: false, returnsList: true,
+      handler: async (ctx, p, path) => {
+        const ch = await ctx.db.get(ctx.scope, path.id!);
+        if (!ch || ch.type !== 'charge') throw noSuchResource('charge', path.id!);
+        const { listObjects } = await import('../api/list.js');
+        const url = `/v1/charges/${ch.id}/refunds`;
+        const { rows, has_more } = await listObjects(ctx, {
+          type: 'refund', url, limit: p.limit, starting_after: p.starting_after, ending_before: p.ending_before, index: { field: 'charge', value: ch.id },
+        });
+        return { object: 'list', data: rows.map((r) => publicRefund(r.data)), has_more, url };
+      },
+    },
+    {
+      method: 'GET', path: '/v1/charges/{id}/refunds/{refund}', paramsKey: 'GET /v1/refunds/{id}', write: false,
+      handler: async (ctx, _p, path) => {
+        const ch = await ctx.db.get(ctx.scope, path.id!);
+        if (!ch || ch.type !== 'charge') throw noSuchResource('charge', path.id!);
+        const row = await ctx.db.get(ctx.scope, path.refund!);
+        if (!row || row.type !== 'refund' || row.data.charge !== ch.id) throw noSuchResource('refund', path.refund!);
+        return publicRefund(row.data);
+      },
+    },
+    {
       method: 'GET', path: '/v1/refunds', write: false, returnsList: true,
       handler: async (ctx, p) => {
-        await settleDueRefunds(ctx);
         const { listObjects } = await import('../api/list.js');
         const index = p.charge !== undefined ? { field: 'charge', value: p.charge } : p.payment_intent !== undefined ? { field: 'payment_intent', value: p.payment_intent } : undefined;
         const { rows, has_more } = await listObjects(ctx, {

@@ -47,6 +47,7 @@ import type { StoredObject } from '../../store/store.js';
 import { couponAppliesTo, couponDiscountAmount, couponDiscountLines } from './discounts.js';
 import { minimumAmount } from '../payments/money.js';
 import { registerTimer, scheduleTimer, cancelTimer } from './timers.js';
+import { invoiceDocumentUrls } from '../../web/invoice-documents.js';
 
 export type Obj = Record<string, any>;
 
@@ -249,10 +250,8 @@ function statusTransitions(): Obj {
   return { finalized_at: null, marked_uncollectible_at: null, paid_at: null, voided_at: null };
 }
 
-function envMode(ctx: ReadContext): string { return ctx.scope.livemode ? 'live' : 'test'; }
 export function hostedInvoiceUrl(ctx: ReadContext, id: string): string {
-  const origin = ctx.origin ?? 'http://127.0.0.1:12111';
-  return `${origin}/pinstripe/invoices/${ctx.scope.account}/${envMode(ctx)}/${id}`;
+  return invoiceDocumentUrls(ctx.origin ?? 'http://127.0.0.1:12111', ctx.scope, id).hosted_invoice_url;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -784,8 +783,9 @@ export async function finalizeInvoice(ctx: WriteContext, id: string, o: { auto_a
   inv.automatically_finalizes_at = null;
   inv.effective_at = inv.effective_at ?? now;
   inv.status_transitions = { ...inv.status_transitions, finalized_at: now };
-  inv.hosted_invoice_url = hostedInvoiceUrl(ctx, id);
-  inv.invoice_pdf = `${inv.hosted_invoice_url}/pdf`;
+  const urls = invoiceDocumentUrls(ctx.origin ?? 'http://127.0.0.1:12111', ctx.scope, id);
+  inv.hosted_invoice_url = urls.hosted_invoice_url;
+  inv.invoice_pdf = urls.invoice_pdf;
   if (inv.collection_method === 'send_invoice' && inv.due_date === null) inv.due_date = now + 30 * 86_400;
   // Balance: credit (negative) reduces what is due, debit (positive) adds to it.
   const starting = customer.balance ?? 0;
@@ -933,6 +933,11 @@ export async function payInvoice(ctx: WriteContext, id: string, o: PayOptions = 
   const pmId = await paymentMethodFor(ctx, inv, o.payment_method);
   const payment = await defaultPayment(ctx, inv);
   const piRow = payment?.data.payment?.payment_intent ? await ctx.tx.getForUpdate(ctx.scope, payment.data.payment.payment_intent) : null;
+  // The customer completed the payment on-session (3-D Secure page, Stripe.js) since the last attempt.
+  if (piRow && piRow.data.status === 'succeeded') {
+    inv.attempted = true;
+    return markPaid(ctx, row, inv, piRow.data.amount_received, false);
+  }
   if (!pmId || !piRow) {
     if (!o.automatic) throw INVOICE_ERRORS.noPaymentMethod();
     return recordFailure(ctx, row, inv, { automatic: true, actionRequired: false });

@@ -2,3 +2,4 @@
 export * from './network.js';
 export * from './money.js';
 export * from './banks.js';
+export * from './clocks.js';
