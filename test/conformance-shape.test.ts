@@ -104,6 +104,24 @@ test('objects carry every field of the current version\'s fixtures', { skip: pre
   got(await s.billing.meterEventAdjustments.create({ event_name: 'shape_calls', type: 'cancel', cancel: { identifier: 'shape-1' } }));
   got(await s.billing.meters.listEventSummaries(meter.id, { customer: cus.id, start_time: now - 3600 - (now % 60), end_time: now + 60 - (now % 60) }));
 
+  // Invoicing: items, an invoice with discount and tax, its lines and payments, balance, credit notes.
+  const pmCus = await s.customers.create({ email: 'inv@example.com' });
+  const pmAttached = await s.paymentMethods.attach('pm_card_visa', { customer: pmCus.id });
+  await s.customers.update(pmCus.id, { invoice_settings: { default_payment_method: pmAttached.id } });
+  got(await s.customers.createBalanceTransaction(pmCus.id, { amount: -100, currency: 'usd' }));
+  const vat = await s.taxRates.create({ display_name: 'GST', percentage: 10, inclusive: false });
+  got(await s.invoiceItems.create({ customer: pmCus.id, amount: 2000, currency: 'usd', tax_rates: [vat.id] }));
+  const inv = got(await s.invoices.create({ customer: pmCus.id, pending_invoice_items_behavior: 'include', discounts: [{ coupon: coupon.id }] }));
+  got(await s.invoices.finalizeInvoice(inv.id));
+  got(await s.creditNotes.create({ invoice: inv.id, lines: [{ type: 'invoice_line_item', invoice_line_item: inv.lines.data[0].id, amount: 100 }] }));
+  got(await s.invoices.pay(inv.id, { expand: ['payments'] }));
+  got(await s.creditNotes.create({ invoice: inv.id, amount: 200, credit_amount: 200 }));
+  got(await s.invoices.listLineItems(inv.id));
+  got(await s.invoiceItems.list({ limit: 3 }));
+  got(await s.invoicePayments.list({ invoice: inv.id }));
+  got(await s.creditNotes.list({ limit: 3 }));
+  got(await s.customers.listBalanceTransactions(pmCus.id));
+
   // Webhooks and events.
   got(await s.webhookEndpoints.create({ url: 'http://127.0.0.1:9/hook', enabled_events: ['*'] }));
   got(await s.events.list({ limit: 100 }));
@@ -115,7 +133,8 @@ test('objects carry every field of the current version\'s fixtures', { skip: pre
   for (const type of ['customer', 'product', 'price', 'payment_method', 'payment_intent', 'charge', 'refund', 'balance_transaction',
     'setup_intent', 'setup_attempt', 'dispute', 'review', 'radar.early_fraud_warning', 'payout', 'token', 'coupon', 'promotion_code',
     'tax_rate', 'shipping_rate', 'test_helpers.test_clock', 'webhook_endpoint', 'event',
-    'billing.meter', 'billing.meter_event', 'billing.meter_event_adjustment', 'billing.meter_event_summary']) {
+    'billing.meter', 'billing.meter_event', 'billing.meter_event_adjustment', 'billing.meter_event_summary',
+    'invoice', 'line_item', 'invoiceitem', 'invoice_payment', 'credit_note', 'credit_note_line_item', 'customer_balance_transaction']) {
     assert.ok(seen.has(type), `no ${type} was seen`);
   }
 });

@@ -82,6 +82,9 @@ describe('invoices: lifecycle', () => {
     assert.equal(payments.length, 1);
     assert.equal(payments[0]!.status, 'paid');
     assert.equal(payments[0]!.amount_paid, 2000);
+    const ips = await s.invoicePayments.list({ invoice: open.id });
+    assert.deepEqual(ips.data.map((p) => p.id), [payments[0]!.id]);
+    assert.deepEqual(await s.invoicePayments.retrieve(payments[0]!.id), payments[0]);
     const pi = await s.paymentIntents.retrieve((payments[0]!.payment as any).payment_intent);
     assert.equal(pi.status, 'succeeded');
     assert.equal(pi.amount, 2000);
@@ -406,6 +409,7 @@ describe('invoices: automatic collection and dunning on a test clock', () => {
       assert.equal(first.attempt_count, 1);
       const firstFail = T0 + 3600;
       assert.equal(first.next_payment_attempt, firstFail + DEFAULT_RETRY_DAYS[0]! * DAY);
+      assert.equal((await s.customers.retrieve(c.id) as Stripe.Customer).delinquent, true);
       await s.testHelpers.testClocks.advance(tc.id, { frozen_time: T0 + 20 * DAY });
       const last = await s.invoices.retrieve(draft.id);
       assert.equal(last.attempt_count, DEFAULT_RETRY_DAYS.length + 1);
@@ -437,5 +441,6 @@ describe('invoices: automatic collection and dunning on a test clock', () => {
     assert.equal(paid.status, 'paid');
     assert.equal(paid.attempt_count, 2);
     assert.equal(paid.next_payment_attempt, null);
+    assert.equal((await s.customers.retrieve(c.id) as Stripe.Customer).delinquent, false);
   });
 });

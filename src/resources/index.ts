@@ -25,6 +25,7 @@ import { invoices } from './invoices.js';
 import { invoiceItems } from './invoice-items.js';
 import { customerBalanceTransactions } from './customer-balance.js';
 import { creditNotes } from './credit-notes.js';
+import { invoicePaymentsFamily } from './invoice-payments.js';
 import { subscriptions } from './subscriptions.js';
 import { subscriptionItems } from './subscription-items.js';
 import { subscriptionSchedules } from './subscription-schedules.js';
@@ -44,7 +45,7 @@ export const RESOURCES: readonly ResourceDef[] = [
   // Test clocks (issue 7).
   testClocks,
   // Invoices, invoice items, customer balance, credit notes (issue 7).
-  invoices, invoiceItems, customerBalanceTransactions, creditNotes,
+  invoices, invoiceItems, customerBalanceTransactions, creditNotes, invoicePaymentsFamily,
   // Subscriptions (issue 7).
   subscriptions, subscriptionItems, subscriptionSchedules,
   // Usage-based billing (issue 7).

@@ -262,3 +262,28 @@ export const invoiceItems: ResourceDef = {
     },
   ],
 };
+
+/**
+ * For subscriptions (prorations billed on the next invoice) and other engines: stores a pending
+ * invoice item for `customerId` from a line input (subscription, subscription_item, proration
+ * and proration_details kept), with invoiceitem.created. Returns the item.
+ */
+export async function createPendingInvoiceItem(ctx: WriteContext, customerId: string, i: LineInput): Promise<Obj> {
+  const customer = (await ctx.db.get(ctx.scope, customerId))!.data;
+  const item = await buildItem(ctx, {
+    amount: i.amount, currency: i.currency, description: i.description ?? undefined, period: i.period, quantity: i.quantity ?? 1,
+    discountable: i.discountable ?? true, ...(i.tax_rates?.length ? { tax_rates: i.tax_rates } : {}),
+  }, { id: ctx.services.ids.id('ii'), object: 'invoiceitem' }, customer);
+  if (typeof i.price === 'string') {
+    const row = await ctx.db.get(ctx.scope, i.price);
+    if (row) item.pricing = { price_details: { price: row.id, product: row.data.product }, type: 'price_details', unit_amount_decimal: row.data.unit_amount !== null ? String(row.data.unit_amount) : row.data.unit_amount_decimal };
+  } else if (i.price) {
+    item.pricing = { price_details: { price: i.price.id, product: i.price.product }, type: 'price_details', unit_amount_decimal: i.price.unit_amount !== null && i.price.unit_amount !== undefined ? String(i.price.unit_amount) : i.price.unit_amount_decimal ?? null };
+  }
+  if (i.subscription) item.parent = { subscription_details: { subscription: i.subscription, subscription_item: i.subscription_item ?? null }, type: 'subscription_details' };
+  item.proration = !!i.proration;
+  item.proration_details = i.proration_details ?? { credited_items: null };
+  item.discounts = (i.discounts ?? []).map((d) => (typeof d === 'string' ? d : d.id));
+  item.metadata = i.metadata ?? {};
+  return insertItem(ctx, item);
+}

@@ -17,6 +17,9 @@
 //   registerInvoiceListener({ finalized, paid, paymentFailed(ctx, inv, { final }), actionRequired,
 //                             voided, markedUncollectible })   all run inside the transaction
 //   configureDunning({ retryDays, finalAction })        the automatic retry schedule
+//   createPendingInvoiceItem(ctx, customer, LineInput)  (src/resources/invoice-items.ts) a pending item,
+//                                                        e.g. a proration billed on the next invoice
+//   registerPreviewExtension(fn)                        (src/resources/invoices.ts) create_preview for subscriptions
 //
 // State machine: draft → open → paid | uncollectible | void; uncollectible → paid | void.
 // Every other transition is refused with a 400 invalid_request_error (messages below).
@@ -591,6 +594,8 @@ function draftInvoice(ctx: WriteContext, customer: Obj, o: CreateInvoiceInput, i
     statement_descriptor: o.statement_descriptor ?? null,
     status: 'draft',
     status_transitions: statusTransitions(),
+    // Still in Stripe's current fixtures (the subscription is also under parent.subscription_details).
+    subscription: o.subscription ?? null,
     subtotal: 0,
     subtotal_excluding_tax: 0,
     test_clock: customer.test_clock ?? null,
@@ -895,6 +900,7 @@ async function paymentMethodFor(ctx: WriteContext, inv: Obj, explicit?: string |
 async function markPaid(ctx: WriteContext, row: StoredObject, inv: Obj, amountPaid: number, outOfBand: boolean): Promise<Obj> {
   const now = ctx.now();
   await cancelTimer(ctx, 'invoice.retry', inv.id);
+  await cancelTimer(ctx, 'invoice.pay', inv.id);
   inv.status = 'paid';
   inv.amount_paid = amountPaid;
   inv.amount_remaining = 0;
@@ -908,6 +914,7 @@ async function markPaid(ctx: WriteContext, row: StoredObject, inv: Obj, amountPa
     });
   } else await settlePayment(ctx, inv, 'paid', amountPaid);
   const { data } = await writeInvoice(ctx, row, inv, 'invoice.updated', undefined);
+  await setDelinquent(ctx, inv.customer, false);
   await emitEvent(ctx, 'invoice.paid', data);
   await emitEvent(ctx, 'invoice.payment_succeeded', data);
   await notify('paid', ctx, data);
@@ -922,7 +929,8 @@ async function markPaid(ctx: WriteContext, row: StoredObject, inv: Obj, amountPa
 export async function payInvoice(ctx: WriteContext, id: string, o: PayOptions = {}): Promise<Obj> {
   let row = await loadInvoice(ctx, id, true);
   if (row.data.status === 'draft') {
-    await finalizeInvoice(ctx, id);
+    const finalized = await finalizeInvoice(ctx, id);
+    if (finalized.status === 'paid') return finalized; // nothing was due
     row = await loadInvoice(ctx, id, true);
   }
   const inv = structuredClone(row.data);
@@ -986,6 +994,7 @@ async function recordFailure(ctx: WriteContext, row: StoredObject, inv: Obj, f: 
     }
   }
   const { data } = await writeInvoice(ctx, row, inv, 'invoice.updated');
+  if (f.automatic) await setDelinquent(ctx, inv.customer, true);
   await emitEvent(ctx, 'invoice.payment_failed', data);
   if (f.actionRequired) {
     await emitEvent(ctx, 'invoice.payment_action_required', data);
@@ -1000,6 +1009,13 @@ async function recordFailure(ctx: WriteContext, row: StoredObject, inv: Obj, f: 
     }
   }
   return data;
+}
+
+/** customer.delinquent: true once an automatic invoice payment fails, false again when an invoice is paid. */
+async function setDelinquent(ctx: WriteContext, customerId: string, value: boolean): Promise<void> {
+  const row = await ctx.tx.getForUpdate(ctx.scope, customerId);
+  if (!row || row.deleted || row.type !== 'customer' || row.data.delinquent === value) return;
+  await saveCustomer(ctx, row, { ...structuredClone(row.data), delinquent: value });
 }
 
 // The first failure time is kept in a side object (the invoice's shape has no field for it).
