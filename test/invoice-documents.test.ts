@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { accountIdFor } from '../src/http/auth.js';
-import { invoiceDocumentUrls, renderInvoiceHtml, renderInvoicePdf } from '../src/web/invoice-documents.js';
+import { invoiceDocumentUrls, renderCreditNotePdf, renderInvoiceHtml, renderInvoicePdf } from '../src/web/invoice-documents.js';
 import { freshKey, startTestServer, type TestServer } from './helpers/server.js';
 
 type Obj = Record<string, any>;
@@ -131,6 +131,29 @@ describe('invoice renderers', () => {
   });
 });
 
+/** Stripe's credit note fixture, for the invoice() above. */
+function creditNote(over: Obj = {}): Obj {
+  const note = structuredClone((FIXTURES.resources ?? FIXTURES).credit_note);
+  Object.assign(note, { id: 'cn_test1', invoice: 'in_test123', created: DEC_1_2026 + 86_400, effective_at: DEC_1_2026 + 86_400, memo: 'Sorry (again)',
+    reason: 'product_unsatisfactory', refunds: [], customer_balance_transaction: 'cbtxn_1', out_of_band_amount: null, total_taxes: null }, over);
+  return note;
+}
+
+describe('credit note PDF', () => {
+  test('number, the credited invoice and its customer, lines, the total credited and where it went', () => {
+    const { text } = parsePdf(renderCreditNotePdf(creditNote(), { invoice: invoice() }));
+    for (const want of ['Credit note', 'Credit note number', 'ABCD-1234-CN-01', 'Date of issue', 'December 2, 2026', 'Original invoice', 'PINS-0042',
+      'Reason', 'Product unsatisfactory', 'Jenny Rosen', '$16.90 credited', 'Sorry (again)', 'My First Invoice Item (created for API docs)', '$11.90',
+      'Service credit', '$5.00', 'Subtotal', 'Total credited', '$16.90', 'Credited to customer balance', 'Acme (Test) Ltd']) {
+      assert.ok(text.includes(want), `PDF draws ${JSON.stringify(want)}: ${JSON.stringify(text)}`);
+    }
+    const bare = parsePdf(renderCreditNotePdf(creditNote({ status: 'void', refunds: [{ amount_refunded: 1690, refund: 're_1', type: 'refund' }], customer_balance_transaction: null })));
+    assert.ok(bare.text.includes('$16.90 credited (void)'));
+    assert.ok(bare.text.includes('Refunded'));
+    assert.ok(bare.text.includes('in_test123'), 'without the invoice, its id');
+  });
+});
+
 describe('invoice document routes', () => {
   let t: TestServer;
   before(async () => { t = await startTestServer(); });
@@ -160,6 +183,41 @@ describe('invoice document routes', () => {
     assert.equal(pdf.headers.get('content-disposition'), 'inline; filename="PINS-0042.pdf"');
     const { text } = parsePdf(Buffer.from(await pdf.arrayBuffer()));
     assert.ok(text.includes('PINS-0042') && text.includes('$31.50'));
+  });
+
+  test('an invoice whose embedded lines stop at the first page shows every stored line', async () => {
+    const key = freshKey();
+    const inv = invoice({ id: 'in_many1' });
+    inv.lines = { ...inv.lines, data: inv.lines.data.slice(0, 1), has_more: true };
+    const { account } = await store(key, inv);
+    const scope = { account, livemode: false };
+    await t.server.services.store.transaction(async (tx) => {
+      for (let i = 0; i < 12; i++) {
+        await tx.insert(scope, { id: `il_many${i}`, type: 'line_item', created: DEC_1_2026 + i, data: { ...inv.lines.data[0], id: `il_many${i}`, description: `Stored line ${i}` }, index: [{ field: 'invoice', value: 'in_many1' }] });
+      }
+    });
+    const pdf = await fetch(`${t.url}/pinstripe/invoices/${account}/test/in_many1/pdf`);
+    const { text } = parsePdf(Buffer.from(await pdf.arrayBuffer()));
+    for (let i = 0; i < 12; i++) assert.ok(text.includes(`Stored line ${i}`), `line ${i}`);
+    const html = await (await fetch(`${t.url}/pinstripe/invoices/${account}/test/in_many1`)).text();
+    assert.equal(html.match(/Stored line \d+/g)!.length, 12);
+  });
+
+  test('GET a credit note PDF, with its invoice\'s customer; 404 for unknown ids', async () => {
+    const key = freshKey();
+    const { account } = await store(key, invoice());
+    const scope = { account, livemode: false };
+    const note = creditNote();
+    await t.server.services.store.transaction((tx) => tx.insert(scope, { id: note.id, type: 'credit_note', created: note.created, data: note, index: [] }));
+    const r = await fetch(`${t.url}/pinstripe/credit_notes/${account}/test/${note.id}/pdf`);
+    assert.equal(r.status, 200);
+    assert.equal(r.headers.get('content-type'), 'application/pdf');
+    assert.equal(r.headers.get('content-disposition'), 'inline; filename="ABCD-1234-CN-01.pdf"');
+    const { text } = parsePdf(Buffer.from(await r.arrayBuffer()));
+    assert.ok(text.includes('ABCD-1234-CN-01') && text.includes('PINS-0042') && text.includes('Jenny Rosen'));
+    for (const path of [`${account}/test/cn_nope/pdf`, `${account}/live/${note.id}/pdf`, `${account}/test/in_test123/pdf`]) {
+      assert.equal((await fetch(`${t.url}/pinstripe/credit_notes/${path}`)).status, 404, path);
+    }
   });
 
   test('404 page for drafts, unknown ids, another mode or account, objects that are not invoices', async () => {

@@ -215,4 +215,19 @@ describe('promotion codes: redemption (what discounts on subscriptions and invoi
     await refused(other.id, {}, 'The coupon of promotion code OTHER has reached its maximum number of redemptions.');
     await assert.rejects(asAccount(key, (ctx) => redeemCoupon(ctx, coupon.id, 'coupon')), (e: any) => e.message === `Coupon ${coupon.id} has reached its maximum number of redemptions.` && e.fields.param === 'coupon');
   });
+
+  test('concurrent redemptions never exceed max_redemptions of the code or of its coupon', async () => {
+    const key = freshKey();
+    const s = t.stripe(key);
+    const coupon = await s.coupons.create({ percent_off: 10, max_redemptions: 3 });
+    const code = await s.promotionCodes.create({ promotion: { type: 'coupon', coupon: coupon.id }, code: 'FEW', max_redemptions: 2 });
+    const other = await s.promotionCodes.create({ promotion: { type: 'coupon', coupon: coupon.id }, code: 'MANY' });
+    const tries = [code.id, code.id, code.id, other.id, other.id, other.id, code.id, other.id];
+    const results = await Promise.allSettled(tries.map((id) => asAccount(key, (ctx) => redeemPromotionCode(ctx, id, {}, 'promotion_code'))));
+    const ok = tries.filter((_, i) => results[i]!.status === 'fulfilled');
+    assert.equal(ok.length, 3, 'the coupon allows three');
+    assert.ok(ok.filter((id) => id === code.id).length <= 2, 'the code allows two');
+    assert.equal((await s.coupons.retrieve(coupon.id)).times_redeemed, 3);
+    assert.equal((await s.promotionCodes.retrieve(code.id)).times_redeemed + (await s.promotionCodes.retrieve(other.id)).times_redeemed, 3);
+  });
 });

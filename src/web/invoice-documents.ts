@@ -4,7 +4,9 @@
 // pure functions (renderInvoiceHtml, renderInvoicePdf), so they can be tested without a
 // server. Not part of the API: no key; the invoice id in the URL is the capability, as the
 // unguessable path of Stripe's hosted page is. Drafts and unknown ids get a 404 page: Stripe
-// gives a draft no hosted page or PDF until it is finalized.
+// gives a draft no hosted page or PDF until it is finalized. A credit note's `pdf`
+// (/pinstripe/credit_notes/{account}/{mode}/{note}/pdf) is rendered the same way
+// (renderCreditNotePdf), its customer taken from the credited invoice.
 //
 // The PDF is written here rather than with a library: one page size (US Letter, or A4 when
 // rendering.pdf.page_size says so), the standard Helvetica fonts every reader has (no
@@ -74,6 +76,8 @@ export interface InvoiceView {
   lines: InvoiceLineView[];
   totals: Array<{ label: string; value: string; strong?: boolean }>;
   footer: string | null;
+  /** The labelled facts under the title (number, dates, …), in order. */
+  facts: Array<[string, string]>;
 }
 
 function addressLines(a: Obj | null | undefined): string[] {
@@ -83,11 +87,21 @@ function addressLines(a: Obj | null | undefined): string[] {
 }
 
 function unitPrice(line: Obj, currency: string): string {
-  const dec = line.pricing?.unit_amount_decimal ?? line.price?.unit_amount_decimal ?? line.unit_amount_excluding_tax;
+  const dec = line.pricing?.unit_amount_decimal ?? line.price?.unit_amount_decimal ?? line.unit_amount_decimal ?? line.unit_amount_excluding_tax;
   if (typeof dec === 'string' && dec !== '') return moneyDecimal(dec, currency);
   if (typeof line.price?.unit_amount === 'number') return money(line.price.unit_amount, currency);
   if (typeof line.quantity === 'number' && line.quantity > 0 && Number.isInteger(line.amount / line.quantity)) return money(line.amount / line.quantity, currency);
   return '';
+}
+
+function lineView(l: Obj, cur: string): InvoiceLineView {
+  return {
+    description: l.description ?? '',
+    period: l.period && l.period.start !== l.period.end ? `${formatDate(l.period.start)} – ${formatDate(l.period.end)}` : '',
+    quantity: l.quantity === null || l.quantity === undefined ? '' : String(l.quantity_decimal ?? l.quantity),
+    unitPrice: unitPrice(l, l.currency ?? cur),
+    amount: money(l.amount ?? 0, l.currency ?? cur),
+  };
 }
 
 /** The facts both renderings show, in Stripe's wording ("Amount due", "Date of issue", …). */
@@ -124,15 +138,10 @@ export function invoiceView(invoice: Obj, opts: { accountName?: string | null } 
     billTo: [invoice.customer_name, invoice.customer_email, ...addressLines(invoice.customer_address)].filter((x): x is string => typeof x === 'string' && x !== ''),
     headline: `${money(status === 'paid' ? invoice.amount_paid ?? 0 : invoice.amount_due ?? 0, cur)} ${dueText}`.trim(),
     description: invoice.description ?? null,
-    lines: lines.map((l) => ({
-      description: l.description ?? '',
-      period: l.period && l.period.start !== l.period.end ? `${formatDate(l.period.start)} – ${formatDate(l.period.end)}` : '',
-      quantity: l.quantity === null || l.quantity === undefined ? '' : String(l.quantity_decimal ?? l.quantity),
-      unitPrice: unitPrice(l, l.currency ?? cur),
-      amount: money(l.amount ?? 0, l.currency ?? cur),
-    })),
+    lines: lines.map((l) => lineView(l, cur)),
     totals,
     footer: invoice.footer ?? null,
+    facts: [['Invoice number', invoice.number ?? 'Draft'], ['Date of issue', formatDate(issuedAt)], ...(dueDate ? [['Date due', formatDate(dueDate)] as [string, string]] : [])],
   };
 }
 
@@ -292,10 +301,9 @@ function pdfFile(canvas: PdfCanvas, info: { title: string; created: number }): B
   return Buffer.concat(parts);
 }
 
-/** The invoice as a PDF document (a Buffer of a complete PDF file). */
-export function renderInvoicePdf(invoice: Obj, opts: { accountName?: string | null } = {}): Buffer {
-  const v = invoiceView(invoice, opts);
-  const size = PAGE_SIZES[invoice.rendering?.pdf?.page_size === 'a4' ? 'a4' : 'letter']!;
+/** Lays out a document view (invoice or credit note) on as many pages as it needs. */
+function renderViewPdf(v: InvoiceView, pageSize: string | null | undefined, created: number): Buffer {
+  const size = PAGE_SIZES[pageSize === 'a4' ? 'a4' : 'letter']!;
   const c = new PdfCanvas(size);
   const M = 48;
   const right = size.width - M;
@@ -303,11 +311,9 @@ export function renderInvoicePdf(invoice: Obj, opts: { accountName?: string | nu
   c.text(v.title, M, y, { size: 22, bold: true });
   c.text(v.from, right, y + 4, { size: 12, bold: true, align: 'right', maxWidth: 250 });
   y -= 34;
-  const facts: Array<[string, string]> = [['Invoice number', v.number], ['Date of issue', v.issued]];
-  if (v.due) facts.push(['Date due', v.due]);
-  for (const [k, val] of facts) {
+  for (const [k, val] of v.facts) {
     c.text(k, M, y, { bold: true });
-    c.text(val, M + 110, y);
+    c.text(val, M + 110, y, { maxWidth: right - M - 110 });
     y -= 15;
   }
   y -= 14;
@@ -346,7 +352,7 @@ export function renderInvoicePdf(invoice: Obj, opts: { accountName?: string | nu
   const labelX = right - 250;
   c.line(labelX, y + 10, right, y + 10);
   for (const t of v.totals) {
-    c.text(t.label, labelX, y, { bold: t.strong });
+    c.text(t.label, labelX, y, { bold: t.strong, maxWidth: 160 });
     c.text(t.value, right, y, { bold: t.strong, align: 'right' });
     y -= 18;
   }
@@ -360,7 +366,59 @@ export function renderInvoicePdf(invoice: Obj, opts: { accountName?: string | nu
     const label = winAnsi(`Page ${i + 1} of ${pages}`);
     ops.push(`BT 0.41 0.45 0.53 rg /F1 8 Tf ${(right - textWidth(label, 8, false)).toFixed(2)} ${M - 20} Td ${pdfString(label)} Tj ET`);
   });
-  return pdfFile(c, { title: `${v.title} ${v.number}`, created: invoice.created ?? 0 });
+  return pdfFile(c, { title: `${v.title} ${v.number}`, created });
+}
+
+/** The invoice as a PDF document (a Buffer of a complete PDF file). */
+export function renderInvoicePdf(invoice: Obj, opts: { accountName?: string | null } = {}): Buffer {
+  return renderViewPdf(invoiceView(invoice, opts), invoice.rendering?.pdf?.page_size, invoice.created ?? 0);
+}
+
+const CREDIT_REASONS: Record<string, string> = {
+  duplicate: 'Duplicate', fraudulent: 'Fraudulent', order_change: 'Order change', product_unsatisfactory: 'Product unsatisfactory',
+};
+
+/**
+ * What a credit note's PDF shows (its `pdf` URL). The credit note does not carry the customer's
+ * name or the invoice number: `invoice` (the credited invoice) supplies them when given.
+ */
+export function creditNoteView(note: Obj, opts: { invoice?: Obj | null; accountName?: string | null } = {}): InvoiceView {
+  const cur: string = note.currency ?? 'usd';
+  const inv = opts.invoice ?? null;
+  const totals: InvoiceView['totals'] = [{ label: 'Subtotal', value: money(note.subtotal ?? 0, cur) }];
+  for (const d of note.discount_amounts ?? []) if (d.amount) totals.push({ label: 'Discount', value: money(-d.amount, cur) });
+  const taxes: Obj[] = note.total_taxes ?? note.tax_amounts ?? [];
+  const tax = taxes.reduce((n, x) => n + (x.amount ?? 0), 0);
+  if (tax) totals.push({ label: 'Tax', value: money(tax, cur) });
+  totals.push({ label: 'Total credited', value: money(note.total ?? note.amount ?? 0, cur), strong: true });
+  const refunded = (note.refunds ?? []).reduce((n: number, r: Obj) => n + (r.amount_refunded ?? 0), 0);
+  if (refunded) totals.push({ label: 'Refunded', value: money(refunded, cur) });
+  if (note.customer_balance_transaction) totals.push({ label: 'Credited to customer balance', value: money(note.total ?? 0, cur) });
+  if (note.out_of_band_amount) totals.push({ label: 'Credited outside Stripe', value: money(note.out_of_band_amount, cur) });
+  const facts: Array<[string, string]> = [['Credit note number', note.number ?? note.id], ['Date of issue', formatDate(note.effective_at ?? note.created)]];
+  facts.push(['Original invoice', inv?.number ?? note.invoice ?? '']);
+  if (note.reason) facts.push(['Reason', CREDIT_REASONS[note.reason] ?? String(note.reason)]);
+  const status: string = note.status ?? 'issued';
+  return {
+    title: 'Credit note',
+    number: note.number ?? note.id,
+    status,
+    issued: formatDate(note.effective_at ?? note.created),
+    due: '',
+    from: opts.accountName ?? inv?.account_name ?? 'Pinstripe test account',
+    billTo: inv ? [inv.customer_name, inv.customer_email, ...addressLines(inv.customer_address)].filter((x): x is string => typeof x === 'string' && x !== '') : [String(note.customer ?? '')],
+    headline: `${money(note.total ?? note.amount ?? 0, cur)} credited${status === 'void' ? ' (void)' : ''}`,
+    description: note.memo ?? null,
+    lines: (note.lines?.data ?? []).map((l: Obj) => lineView(l, cur)),
+    totals,
+    footer: null,
+    facts,
+  };
+}
+
+/** A credit note as a PDF document. */
+export function renderCreditNotePdf(note: Obj, opts: { invoice?: Obj | null; accountName?: string | null } = {}): Buffer {
+  return renderViewPdf(creditNoteView(note, opts), opts.invoice?.rendering?.pdf?.page_size, note.created ?? 0);
 }
 
 // ---- Routes
@@ -377,27 +435,63 @@ const NOT_FOUND = `<!doctype html>
 <body><h1>Invoice not found</h1><p>This invoice link is invalid, or the invoice has not been finalized yet.</p></body></html>
 `;
 
-/** Registers GET /pinstripe/invoices/:account/:mode/:invoice (HTML) and …/pdf (application/pdf). */
+/**
+ * Every line of a document whose embedded `lines` list stops at its first page (has_more): the
+ * invoices engine stores lines as their own rows (`line_item` indexed by `invoice`,
+ * `credit_note_line_item` indexed by `credit_note`), oldest first.
+ */
+async function allLines(services: Services, scope: Scope, doc: Obj, type: string, field: string): Promise<Obj> {
+  if (!doc.lines?.has_more) return doc;
+  const data: Obj[] = [];
+  let after: { created: number; seq: number } | undefined;
+  for (;;) {
+    const rows = await services.store.scan(scope, { type, index: { field, value: doc.id }, direction: 'newer', limit: 500, ...(after ? { after } : {}) });
+    data.push(...rows.filter((r) => !r.deleted).map((r) => r.data));
+    if (rows.length < 500) break;
+    const last = rows[rows.length - 1]!;
+    after = { created: last.created, seq: last.seq };
+  }
+  return data.length ? { ...doc, lines: { ...doc.lines, data, has_more: false } } : doc;
+}
+
+const notFound = (reply: any) => reply.code(404).type('text/html; charset=utf-8').header('Cache-Control', 'no-store').send(NOT_FOUND);
+const pdfName = (doc: Obj) => `${String(doc.number ?? doc.id).replace(/[^A-Za-z0-9._-]/g, '_')}.pdf`;
+
+/**
+ * Registers GET /pinstripe/invoices/:account/:mode/:invoice (HTML), …/pdf (application/pdf) and
+ * GET /pinstripe/credit_notes/:account/:mode/:note/pdf (a credit note's `pdf`).
+ */
 export function registerInvoiceDocuments(app: App, services: Services): void {
   const load = async (params: Record<string, string>): Promise<Obj | null> => {
     const scope = scopeOf(params);
     if (!scope || !/^in_[A-Za-z0-9_]+$/.test(params.invoice ?? '')) return null;
     const row = await services.store.get(scope, params.invoice!);
     if (!row || row.type !== 'invoice' || row.deleted || row.data.status === 'draft') return null;
-    return row.data;
+    return allLines(services, scope, row.data, 'line_item', 'invoice');
   };
   app.get('/pinstripe/invoices/:account/:mode/:invoice', async (req, reply) => {
     const params = req.params as Record<string, string>;
     const invoice = await load(params);
-    if (!invoice) return reply.code(404).type('text/html; charset=utf-8').header('Cache-Control', 'no-store').send(NOT_FOUND);
+    if (!invoice) return notFound(reply);
     const pdfUrl = `/pinstripe/invoices/${params.account}/${params.mode}/${invoice.id}/pdf`;
     return reply.code(200).type('text/html; charset=utf-8').header('Cache-Control', 'no-store').send(renderInvoiceHtml(invoice, { pdfUrl }));
   });
   app.get('/pinstripe/invoices/:account/:mode/:invoice/pdf', async (req, reply) => {
     const invoice = await load(req.params as Record<string, string>);
-    if (!invoice) return reply.code(404).type('text/html; charset=utf-8').header('Cache-Control', 'no-store').send(NOT_FOUND);
-    const name = `${String(invoice.number ?? invoice.id).replace(/[^A-Za-z0-9._-]/g, '_')}.pdf`;
+    if (!invoice) return notFound(reply);
     return reply.code(200).type('application/pdf').header('Cache-Control', 'no-store')
-      .header('Content-Disposition', `inline; filename="${name}"`).send(renderInvoicePdf(invoice));
+      .header('Content-Disposition', `inline; filename="${pdfName(invoice)}"`).send(renderInvoicePdf(invoice));
+  });
+  app.get('/pinstripe/credit_notes/:account/:mode/:note/pdf', async (req, reply) => {
+    const params = req.params as Record<string, string>;
+    const scope = scopeOf(params);
+    if (!scope || !/^cn_[A-Za-z0-9_]+$/.test(params.note ?? '')) return notFound(reply);
+    const row = await services.store.get(scope, params.note!);
+    if (!row || row.type !== 'credit_note' || row.deleted) return notFound(reply);
+    const note = await allLines(services, scope, row.data, 'credit_note_line_item', 'credit_note');
+    const inv = typeof note.invoice === 'string' ? await services.store.get(scope, note.invoice) : null;
+    return reply.code(200).type('application/pdf').header('Cache-Control', 'no-store')
+      .header('Content-Disposition', `inline; filename="${pdfName(note)}"`)
+      .send(renderCreditNotePdf(note, { invoice: inv && inv.type === 'invoice' ? inv.data : null }));
   });
 }
