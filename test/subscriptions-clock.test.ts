@@ -339,7 +339,11 @@ describe('real time', () => {
       assert.equal(invs.length, 2);
       assert.equal(invs[1]!.billing_reason, 'subscription_cycle');
       assert.equal(invs[1]!.created, NOW + DAY);
-    } finally { clock.set(NOW); }
+    } finally {
+      // Nothing left for the real-time tick of other servers sharing a PostgreSQL database.
+      await s.subscriptions.cancel(sub.id);
+      clock.set(NOW);
+    }
   });
 });
 
@@ -458,6 +462,7 @@ describe('metered prices', () => {
       assert.equal(line.amount, 210);
       assert.deepEqual(line.period, { start: NOW, end });
       assert.equal(renewal.amount_paid, 210);
+      await s.subscriptions.cancel(sub.id);
     } finally { clock.set(NOW); }
   });
 });

@@ -25,17 +25,20 @@ const SUB_KEYS = [
 ];
 const ITEM_KEYS = ['billing_thresholds', 'created', 'current_period_end', 'current_period_start', 'discounts', 'id', 'metadata', 'object', 'plan', 'price', 'quantity', 'subscription', 'tax_rates'];
 
-interface Setup { s: Stripe; customer: Stripe.Customer; basic: Stripe.Price; pro: Stripe.Price; yearly: Stripe.Price }
+interface Setup { s: Stripe; customer: Stripe.Customer; basic: Stripe.Price; pro: Stripe.Price; yearly: Stripe.Price; clockId: string }
 
+// Every customer lives on a test clock frozen at T0, so no subscription of this suite is left
+// for the real-time tick of another server sharing the PostgreSQL database to renew.
 async function setup(pm: string | null = 'pm_card_visa', extra: Stripe.CustomerCreateParams = {}): Promise<Setup> {
   const s = t.stripe(freshKey());
-  const customer = await s.customers.create({ email: 'jenny@example.com', ...(pm ? { payment_method: pm, invoice_settings: { default_payment_method: pm } } : {}), ...extra });
+  const clockId = (await s.testHelpers.testClocks.create({ frozen_time: T0 })).id;
+  const customer = await s.customers.create({ email: 'jenny@example.com', test_clock: clockId, ...(pm ? { payment_method: pm, invoice_settings: { default_payment_method: pm } } : {}), ...extra });
   const product = await s.products.create({ name: 'Basic' });
   const proProduct = await s.products.create({ name: 'Pro' });
   const basic = await s.prices.create({ product: product.id, currency: 'usd', unit_amount: 1000, recurring: { interval: 'month' } });
   const pro = await s.prices.create({ product: proProduct.id, currency: 'usd', unit_amount: 2000, recurring: { interval: 'month' } });
   const yearly = await s.prices.create({ product: product.id, currency: 'usd', unit_amount: 10000, recurring: { interval: 'year' } });
-  return { s, customer: (await s.customers.retrieve(customer.id)) as Stripe.Customer, basic, pro, yearly };
+  return { s, customer: (await s.customers.retrieve(customer.id)) as Stripe.Customer, basic, pro, yearly, clockId };
 }
 
 async function eventTypes(s: Stripe): Promise<string[]> {
@@ -344,7 +347,6 @@ describe('subscriptions: update, proration, cancel', () => {
 
   test('switching to a yearly price resets the anchor and invoices now', async () => {
     const { s, customer, basic, yearly } = await setup();
-    clock.set(T0);
     const sub = await s.subscriptions.create({ customer: customer.id, items: [{ price: basic.id }] });
     const up = await s.subscriptions.update(sub.id, { items: [{ id: sub.items.data[0]!.id, price: yearly.id }], expand: ['latest_invoice'] });
     assert.equal(up.billing_cycle_anchor, T0);
@@ -397,18 +399,16 @@ describe('subscriptions: update, proration, cancel', () => {
   });
 
   test('cancel with prorate and invoice_now: a final invoice crediting the unused time', async () => {
-    const { s, customer, basic } = await setup();
-    clock.set(T0);
+    const { s, customer, basic, clockId } = await setup();
     const sub = await s.subscriptions.create({ customer: customer.id, items: [{ price: basic.id }] });
-    clock.set(T0 + 15 * DAY);
-    try {
-      const canceled = await s.subscriptions.cancel(sub.id, { prorate: true, invoice_now: true, expand: ['latest_invoice'] });
-      const inv = canceled.latest_invoice as Stripe.Invoice;
-      assert.equal(inv.total, -500);
-      assert.equal(inv.amount_due, 0);
-      const c = await s.customers.retrieve(customer.id) as Stripe.Customer;
-      assert.equal(c.balance, -500);
-    } finally { clock.set(T0); }
+    await s.testHelpers.testClocks.advance(clockId, { frozen_time: T0 + 15 * DAY });
+    const canceled = await s.subscriptions.cancel(sub.id, { prorate: true, invoice_now: true, expand: ['latest_invoice'] });
+    assert.equal(canceled.canceled_at, T0 + 15 * DAY);
+    const inv = canceled.latest_invoice as Stripe.Invoice;
+    assert.equal(inv.total, -500);
+    assert.equal(inv.amount_due, 0);
+    const c = await s.customers.retrieve(customer.id) as Stripe.Customer;
+    assert.equal(c.balance, -500);
   });
 
   test('cancel_at_period_end sets cancel_at to the period end; unsetting it clears both', async () => {
@@ -469,7 +469,8 @@ describe('subscription items', () => {
 describe('subscriptions: list and search', () => {
   test('filters: customer, price, status, collection_method, current_period_end; search by status and metadata', async () => {
     const { s, customer, basic, pro } = await setup();
-    const other = await s.customers.create({ payment_method: 'pm_card_visa', invoice_settings: { default_payment_method: 'pm_card_visa' } });
+    const { clockId } = { clockId: customer.test_clock as string };
+    const other = await s.customers.create({ test_clock: clockId, payment_method: 'pm_card_visa', invoice_settings: { default_payment_method: 'pm_card_visa' } });
     const a = await s.subscriptions.create({ customer: customer.id, items: [{ price: basic.id }], metadata: { tier: 'gold' } });
     const b = await s.subscriptions.create({ customer: other.id, items: [{ price: pro.id }], trial_period_days: 5 });
     const c = await s.subscriptions.create({ customer: other.id, items: [{ price: basic.id }], collection_method: 'send_invoice', days_until_due: 10 });

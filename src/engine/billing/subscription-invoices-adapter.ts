@@ -2,20 +2,16 @@
 // and the meters engine (src/engine/billing/usage.ts): installs the SubscriptionInvoicing the
 // subscriptions code calls, turns the invoices engine's listener callbacks into subscription
 // notices, and gives metered prices their usage. Importing this module wires them up.
-//
-// Pending proration items are written here in the invoice item shape of
-// src/resources/invoice-items.ts (the invoices engine has no "create a pending item for a
-// subscription" function yet); itemIndex() keeps them where the invoices engine finds them.
+
 import { StripeError } from '../../api/errors.js';
-import { canonicalize } from '../../api/render.js';
 import type { WriteContext } from '../../api/context.js';
-import { emitEvent } from '../../events/events.js';
 import {
-  createInvoice, finalizeInvoice, itemIndex, loadInvoice, loadLines, markUncollectible, payInvoice, registerInvoiceListener, voidInvoice, type LineInput,
+  createInvoice, finalizeInvoice, loadInvoice, loadLines, markUncollectible, payInvoice, registerInvoiceListener, voidInvoice, type LineInput,
 } from './invoices.js';
 import { notifySubscriptionInvoice, setSubscriptionInvoicing, type BillingLine, type Obj } from './subscription-invoicing.js';
 import { setUsageFunction } from './subscriptions.js';
 import { meteredUsage } from './usage.js';
+import { createPendingInvoiceItem } from '../../resources/invoice-items.js';
 
 setUsageFunction((ctx, meter, customer, start, end) => meteredUsage(ctx, { meter, customer, start, end }));
 
@@ -70,23 +66,7 @@ setSubscriptionInvoicing({
   },
 
   async pendingItem(ctx: WriteContext, sub, l) {
-    const customer = (await ctx.db.get(ctx.scope, sub.customer))!.data;
-    const item: Obj = {
-      id: ctx.services.ids.id('ii'), object: 'invoiceitem', amount: l.amount, currency: sub.currency, customer: sub.customer,
-      customer_account: null, date: ctx.now(), description: l.description, discountable: l.amount >= 0, discounts: [],
-      invoice: null, livemode: ctx.scope.livemode, metadata: {}, net_amount: l.amount,
-      parent: { subscription_details: { subscription: sub.id, subscription_item: l.subscription_item }, type: 'subscription_details' },
-      period: { end: l.period.end, start: l.period.start },
-      pricing: { price_details: { price: l.price.id, product: l.price.product }, type: 'price_details', unit_amount_decimal: l.price.unit_amount_decimal ?? null },
-      proration: l.proration, proration_details: { credited_items: l.credited_items ?? null },
-      quantity: l.quantity, quantity_decimal: String(l.quantity),
-      tax_rates: l.subscription_item ? (sub.items.data.find((it: Obj) => it.id === l.subscription_item)?.tax_rates ?? []) : [],
-      test_clock: customer.test_clock ?? null,
-    };
-    const data = canonicalize(item);
-    await ctx.tx.insert(ctx.scope, { id: data.id, type: 'invoiceitem', created: data.date, data, index: itemIndex(data) });
-    await emitEvent(ctx, 'invoiceitem.created', data);
-    return data;
+    return createPendingInvoiceItem(ctx, sub.customer, lineInput(sub, l));
   },
 
   // billing_mode flexible credits what was billed: the item's last non-proration line, net of its discounts.
