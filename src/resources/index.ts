@@ -27,6 +27,9 @@ import { invoiceItems } from './invoice-items.js';
 import { customerBalanceTransactions } from './customer-balance.js';
 import { creditNotes } from './credit-notes.js';
 import { invoicePaymentsFamily } from './invoice-payments.js';
+import { subscriptions } from './subscriptions.js';
+import { subscriptionItems } from './subscription-items.js';
+import { subscriptionSchedules } from './subscription-schedules.js';
 import { billingMeters } from './billing-meters.js';
 import { operationsFor, type Operation, type ResourceDef } from './define.js';
 
@@ -44,6 +47,8 @@ export const RESOURCES: readonly ResourceDef[] = [
   testClocks,
   // Invoices, invoice items, customer balance, credit notes (issue 7).
   invoices, invoiceItems, customerBalanceTransactions, creditNotes, invoicePaymentsFamily,
+  // Subscriptions (issue 7).
+  subscriptions, subscriptionItems, subscriptionSchedules,
   // Usage-based billing (issue 7).
   billingMeters,
 ];

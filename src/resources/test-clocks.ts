@@ -57,6 +57,11 @@ export function twoYearsAfter(seconds: number): number {
   return Math.floor(d.getTime() / 1000);
 }
 
+/** Further limits on an advance's target, registered by the families that impose them (subscriptions). */
+export type AdvanceLimit = (ctx: WriteContext, clock: Obj, target: number) => Promise<void>;
+const advanceLimits: AdvanceLimit[] = [];
+export function registerAdvanceLimit(fn: AdvanceLimit): void { advanceLimits.push(fn); }
+
 async function advance(ctx: WriteContext, params: Params, id: string): Promise<Obj> {
   const current = await loadClock(ctx, id, true);
   const clock = current.data;
@@ -73,6 +78,7 @@ async function advance(ctx: WriteContext, params: Params, id: string): Promise<O
   if (target > limit) {
     throw invalidRequest(`The frozen_time cannot be more than two years after the test clock's current frozen_time (at most ${limit}).`, 'frozen_time');
   }
+  for (const check of advanceLimits) await check(ctx, clock, target);
   const advancing = { ...clock, status: 'advancing', status_details: { advancing: { target_frozen_time: target } } };
   const stored = await ctx.tx.update(ctx.scope, { id, version: current.version, data: advancing, index: [] });
   await emitEvent(ctx, 'test_helpers.test_clock.advancing', advancing);
