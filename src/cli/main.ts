@@ -124,7 +124,7 @@ export function buildCli(): Command {
       if (o.list || !event) {
         if (!o.list) throw new CliError('Which event? e.g. `pinstripe trigger customer.created`; `pinstripe trigger --list` shows them all.', 2);
         for (const t of TRIGGERS) {
-          out(`${c.bold(t.event.padEnd(32))} ${t.does}${t.needs ? c.yellow(` (needs the ${t.needs} API)`) : ''}`);
+          out(`${c.bold(t.event.padEnd(32))} ${t.does}`);
         }
         return;
       }

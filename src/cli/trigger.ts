@@ -1,15 +1,12 @@
 // `pinstripe trigger <event>`: performs the API calls that make an event happen, like
 // `stripe trigger`. Each entry is a short script of ordinary API requests, using Stripe's own
-// test payment methods. Entries whose API this server does not have yet (billing) are listed
-// as such; their scripts run as soon as those endpoints answer.
+// test payment methods.
 import { ApiClient, CliError, type ApiResult } from './client.js';
 
 export interface Trigger {
   event: string;
   /** What the script does, for `--list`. */
   does: string;
-  /** The API family it needs; absent when it works on every server today. */
-  needs?: 'payments' | 'billing';
   run(api: ApiClient): Promise<void>;
 }
 
@@ -26,11 +23,25 @@ async function paidIntent(api: ApiClient, pm = 'pm_card_visa', allow: number[] =
   }, allow)).json;
 }
 
-async function customerWithCard(api: ApiClient): Promise<any> {
+async function customerWithCard(api: ApiClient, pm = 'pm_card_visa'): Promise<any> {
   return (await post(api, '/v1/customers', {
-    name: 'Pinstripe trigger', email: 'trigger@example.com', payment_method: 'pm_card_visa',
-    invoice_settings: { default_payment_method: 'pm_card_visa' }, ...tag,
+    name: 'Pinstripe trigger', email: 'trigger@example.com', payment_method: pm,
+    invoice_settings: { default_payment_method: pm }, ...tag,
   })).json;
+}
+
+/** A finalized one-item invoice of a customer paying with `pm` (not yet paid). */
+async function openInvoice(api: ApiClient, pm = 'pm_card_visa'): Promise<any> {
+  const cus = await customerWithCard(api, pm);
+  const inv = (await post(api, '/v1/invoices', { customer: cus.id, pending_invoice_items_behavior: 'exclude', auto_advance: 'false', ...tag })).json;
+  await post(api, '/v1/invoiceitems', { customer: cus.id, invoice: inv.id, amount: 2000, currency: 'usd', description: 'Pinstripe trigger' });
+  return (await post(api, `/v1/invoices/${inv.id}/finalize`, {})).json;
+}
+
+async function subscription(api: ApiClient): Promise<any> {
+  const cus = await customerWithCard(api);
+  const price = await recurringPrice(api);
+  return (await post(api, '/v1/subscriptions', { customer: cus.id, items: [{ price: price.id }], ...tag })).json;
 }
 
 async function recurringPrice(api: ApiClient): Promise<any> {
@@ -104,21 +115,39 @@ export const TRIGGERS: readonly Trigger[] = [
     run: async (api) => { await paidIntent(api, 'pm_card_createDispute'); },
   },
   {
-    event: 'invoice.paid', does: 'creates a customer with a card, an invoice item and an invoice, then pays it', needs: 'billing',
+    event: 'invoice.finalized', does: 'creates a customer with a card, an invoice item and an invoice, then finalizes it',
+    run: async (api) => { await openInvoice(api); },
+  },
+  {
+    event: 'invoice.paid', does: 'creates and finalizes an invoice for a customer with a card, then pays it',
     run: async (api) => {
-      const cus = await customerWithCard(api);
-      const inv = (await post(api, '/v1/invoices', { customer: cus.id, pending_invoice_items_behavior: 'exclude', ...tag })).json;
-      await post(api, '/v1/invoiceitems', { customer: cus.id, invoice: inv.id, amount: 2000, currency: 'usd', description: 'Pinstripe trigger' });
-      await post(api, `/v1/invoices/${inv.id}/finalize`, {});
+      const inv = await openInvoice(api);
       await post(api, `/v1/invoices/${inv.id}/pay`, {});
     },
   },
   {
-    event: 'customer.subscription.created', does: 'creates a customer with a card and a monthly price, then subscribes it', needs: 'billing',
+    event: 'invoice.payment_failed', does: 'creates and finalizes an invoice for a customer with pm_card_chargeCustomerFail, then tries to pay it (declined)',
     run: async (api) => {
-      const cus = await customerWithCard(api);
-      const price = await recurringPrice(api);
-      await post(api, '/v1/subscriptions', { customer: cus.id, items: [{ price: price.id }], ...tag });
+      const inv = await openInvoice(api, 'pm_card_chargeCustomerFail');
+      await post(api, `/v1/invoices/${inv.id}/pay`, {}, [402]);
+    },
+  },
+  {
+    event: 'customer.subscription.created', does: 'creates a customer with a card and a monthly price, then subscribes it',
+    run: async (api) => { await subscription(api); },
+  },
+  {
+    event: 'customer.subscription.updated', does: 'subscribes a customer to a monthly price, then updates the subscription',
+    run: async (api) => {
+      const sub = await subscription(api);
+      await post(api, `/v1/subscriptions/${sub.id}`, { metadata: { updated_by: 'pinstripe trigger' } });
+    },
+  },
+  {
+    event: 'customer.subscription.deleted', does: 'subscribes a customer to a monthly price, then cancels the subscription',
+    run: async (api) => {
+      const sub = await subscription(api);
+      await api.request('DELETE', `/v1/subscriptions/${sub.id}`);
     },
   },
 ];
@@ -136,19 +165,11 @@ async function latestEventId(api: ApiClient, type: string): Promise<string | nul
 
 /**
  * Runs a trigger and checks that the event was written (some arrive a moment later, e.g. a
- * dispute after the charge); returns its id. An API the server does not have yet gives a
- * clear message instead of a 404.
+ * dispute after the charge); returns its id.
  */
 export async function runTrigger(api: ApiClient, t: Trigger, waitMs = 3000): Promise<string> {
   const before = await latestEventId(api, t.event);
-  try {
-    await t.run(api);
-  } catch (e) {
-    if (t.needs && e instanceof CliError && /failed \(404\): Unrecognized request URL|No such PaymentMethod/.test(e.message)) {
-      throw new CliError(`${t.event} needs the ${t.needs} API, which this Pinstripe server does not have yet (${e.message}).`);
-    }
-    throw e;
-  }
+  await t.run(api);
   const deadline = Date.now() + waitMs;
   for (;;) {
     const id = await latestEventId(api, t.event);
