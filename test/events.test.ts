@@ -100,3 +100,29 @@ describe('expand', () => {
     assert.ok(ev instanceof Error || ev.data.length === 1);
   });
 });
+
+describe('the emitted event catalogue', () => {
+  test('every event type the code writes is in EMITTED_EVENT_TYPES, and README lists exactly those', async () => {
+    const { readFileSync, readdirSync, statSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { EMITTED_EVENT_TYPES } = await import('../src/events/event-types.js');
+    const files = (dir: string): string[] => readdirSync(dir).flatMap((n) => {
+      const p = join(dir, n);
+      return statSync(p).isDirectory() ? files(p) : p.endsWith('.ts') ? [p] : [];
+    });
+    // Literal types: emitEvent(ctx, 'type', …) and the created/updated/deleted of resource definitions.
+    const written = new Set<string>();
+    for (const f of files(join(process.cwd(), 'src'))) {
+      const text = readFileSync(f, 'utf8');
+      for (const m of text.matchAll(/emitEvent\(\w+, '([a-z_.]+)'/g)) written.add(m[1]!);
+      for (const m of text.matchAll(/\b(?:created|updated|deleted): '([a-z_]+\.[a-z_.]+)'/g)) written.add(m[1]!);
+    }
+    const listed = new Set(EMITTED_EVENT_TYPES);
+    assert.ok(written.size > 40, `the scan found only ${written.size} types`);
+    assert.deepEqual([...written].filter((x) => !listed.has(x)).sort(), [], 'written but not in EMITTED_EVENT_TYPES');
+    const readme = readFileSync(join(process.cwd(), 'README.md'), 'utf8');
+    const para = readme.slice(readme.indexOf('Event types Pinstripe emits today'), readme.indexOf('Endpoints accept every Stripe event type'));
+    const inReadme = [...para.matchAll(/`([a-z_]+(?:\.[a-z_]+)+)`/g)].map((m) => m[1]!).filter((x) => x !== 'src/events/event-types.ts');
+    assert.deepEqual(inReadme.sort(), [...listed].sort());
+  });
+});

@@ -41,6 +41,11 @@ export const EMITTED_EVENT_TYPES: readonly string[] = [
   'invoice.finalized', 'invoice.marked_uncollectible', 'invoice.paid', 'invoice.payment_action_required',
   'invoice.payment_failed', 'invoice.payment_succeeded', 'invoice.sent', 'invoice.updated', 'invoice.voided',
   'invoice_payment.paid', 'invoiceitem.created', 'invoiceitem.deleted',
+
+  // Payments' timed work, mandates, the billing catalogue and customer discounts.
+  'balance.available', 'charge.expired', 'mandate.updated',
+  'coupon.created', 'coupon.deleted', 'coupon.updated', 'promotion_code.created', 'promotion_code.updated',
+  'tax_rate.created', 'tax_rate.updated', 'customer.discount.created', 'customer.discount.deleted', 'customer.discount.updated',
 ];
 
 /** Does an endpoint subscribed to `enabled` receive an event of `type`? */
