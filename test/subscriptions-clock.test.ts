@@ -466,3 +466,40 @@ describe('metered prices', () => {
     } finally { clock.set(NOW); }
   });
 });
+
+describe('invoice.upcoming', () => {
+  test('three days before each automatic renewal, the invoice it will create (a preview, not stored); none for a subscription ending at period end', async () => {
+    const start = utc(2026, 3, 1, 9);
+    const w = await world(start);
+    const c = await customer(w);
+    const sub = await w.s.subscriptions.create({ customer: c.id, items: [{ price: w.monthly.id }] });
+    const ending = await w.s.subscriptions.create({ customer: (await customer(w)).id, items: [{ price: w.monthly.id }], cancel_at_period_end: true });
+    await advance(w, utc(2026, 3, 30, 12)); // past Mar 29 09:00, three days before the Apr 1 renewal
+    let evs = (await w.s.events.list({ type: 'invoice.upcoming', limit: 10 })).data;
+    assert.equal(evs.length, 1, 'one upcoming renewal (the other subscription ends at period end)');
+    const inv = evs[0]!.data.object as Stripe.Invoice;
+    assert.equal(evs[0]!.created, utc(2026, 3, 29, 9));
+    assert.equal(inv.object, 'invoice');
+    // Not a stored invoice: the preview's id form (create_preview answers alike), retrievable by no one.
+    assert.match(String((inv as any).id), /^upcoming_in_/);
+    await assert.rejects(w.s.invoices.retrieve((inv as any).id), (e: any) => e.statusCode === 404);
+    assert.equal(inv.billing_reason, 'upcoming');
+    assert.equal(inv.amount_due, 1000);
+    assert.equal(inv.period_start, utc(2026, 4, 1, 9));
+    assert.equal(inv.parent?.subscription_details?.subscription, sub.id);
+    assert.equal((evs[0] as any).request.id, null);
+    void ending;
+    // A quarter later: once per renewal, each before its renewal's invoice.
+    await advance(w, utc(2026, 5, 30, 12));
+    const all: Stripe.Event[] = [];
+    for await (const e of w.s.events.list({ limit: 100 })) all.push(e);
+    const seq = all.reverse().filter((e) => e.type === 'invoice.upcoming' || (e.type === 'invoice.created' && (e.data.object as Stripe.Invoice).billing_reason === 'subscription_cycle'));
+    assert.deepEqual(seq.map((e) => [e.type, day(e.created)]), [
+      ['invoice.upcoming', '2026-03-29'], ['invoice.created', '2026-04-01'],
+      ['invoice.upcoming', '2026-04-28'], ['invoice.created', '2026-05-01'],
+      ['invoice.upcoming', '2026-05-29'],
+    ]);
+    evs = (await w.s.events.list({ type: 'invoice.upcoming', limit: 10 })).data;
+    assert.ok(evs.every((e) => (e.data.object as Stripe.Invoice).parent?.subscription_details?.subscription === sub.id));
+  });
+});

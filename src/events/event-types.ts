@@ -43,7 +43,7 @@ export const EMITTED_EVENT_TYPES: readonly string[] = [
   'invoice_payment.paid', 'invoiceitem.created', 'invoiceitem.deleted',
 
   // Payments' timed work, mandates, the billing catalogue and customer discounts.
-  'balance.available', 'charge.expired', 'mandate.updated',
+  'balance.available', 'charge.expired', 'mandate.updated', 'invoice.upcoming',
   'coupon.created', 'coupon.deleted', 'coupon.updated', 'promotion_code.created', 'promotion_code.updated',
   'tax_rate.created', 'tax_rate.updated', 'customer.discount.created', 'customer.discount.deleted', 'customer.discount.updated',
 ];

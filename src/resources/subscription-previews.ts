@@ -8,7 +8,9 @@ import type { Params } from '../api/params.js';
 import type { WriteContext } from '../api/context.js';
 import { createInvoice } from '../engine/billing/invoices.js';
 import { nextBoundaryAfter } from '../engine/billing/periods.js';
-import { cycleLines, prorationsFor, recurrenceOf } from '../engine/billing/subscriptions.js';
+import { cycleLines, prorationsFor, recurrenceOf, upcomingRenewalAt, UPCOMING_KIND } from '../engine/billing/subscriptions.js';
+import { registerTimeHandler } from '../engine/scheduler.js';
+import { emitEvent } from '../events/events.js';
 import type { BillingLine } from '../engine/billing/subscription-invoicing.js';
 import type { Obj } from './define.js';
 import { registerPreviewExtension } from './invoices.js';
@@ -19,12 +21,19 @@ registerPreviewExtension(async (outer: WriteContext, p: Params) => {
   if (!p.subscription) return null;
   const row = await outer.db.get(outer.scope, p.subscription);
   if (!row || row.type !== 'subscription' || row.deleted) throw missingReference('subscription', p.subscription, 'subscription');
-  const ctx = await customerTime(outer, row.data.customer);
-  const sub: Obj = structuredClone(row.data);
+  return previewNextInvoice(outer, row.data, p.subscription_details ?? {});
+});
+
+/**
+ * The subscription's next invoice as its renewal would bill it (with `details` changes and their
+ * prorations applied), without writing anything: an invoice object with no id.
+ */
+export async function previewNextInvoice(outer: WriteContext, current: Obj, d: Params): Promise<Obj> {
+  const ctx = await customerTime(outer, current.customer);
+  const sub: Obj = structuredClone(current);
   if (['canceled', 'incomplete_expired'].includes(sub.status)) {
     throw invalidRequest('No upcoming invoices for canceled subscriptions.', 'subscription');
   }
-  const d: Params = p.subscription_details ?? {};
   const at: number = d.proration_date ?? ctx.now();
   const lines: BillingLine[] = [];
   if (d.items !== undefined) {
@@ -51,4 +60,14 @@ registerPreviewExtension(async (outer: WriteContext, p: Params) => {
     pull_pending_items: true, preview: true,
   }) as unknown as { invoice: Obj };
   return { ...result.invoice, lines: { ...result.invoice.lines, url: '/v1/invoices/upcoming/lines' } };
+}
+
+// invoice.upcoming: X days before a renewal that will create an automatically charged invoice
+// (scheduled by syncTimers in src/engine/billing/subscriptions.ts), the invoice it will create.
+registerTimeHandler(UPCOMING_KIND, {
+  async run(ctx, item) {
+    const row = await ctx.db.get(ctx.scope, item.key);
+    if (!row || row.type !== 'subscription' || row.deleted || !upcomingRenewalAt(row.data)) return;
+    await emitEvent(ctx, 'invoice.upcoming', await previewNextInvoice(ctx, row.data, {}));
+  },
 });

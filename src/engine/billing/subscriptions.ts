@@ -23,6 +23,21 @@ import { cancelTimer, registerTimer, scheduleTimer } from './subscription-timers
 
 export const INCOMPLETE_EXPIRY_SECONDS = 23 * 3600;
 export const TRIAL_WILL_END_SECONDS = 3 * DAY;
+/**
+ * How long before a renewal `invoice.upcoming` goes out: Stripe's "upcoming renewal events"
+ * billing setting, here PINSTRIPE_UPCOMING_RENEWAL_DAYS (default 3 days).
+ */
+export const UPCOMING_RENEWAL_SECONDS = Math.round(Number(process.env.PINSTRIPE_UPCOMING_RENEWAL_DAYS || 3) * DAY);
+export const UPCOMING_KIND = 'subscription.upcoming';
+
+/** The renewal an `invoice.upcoming` announces: one that bills automatically (not a cancellation); else null. */
+export function upcomingRenewalAt(sub: Obj): number | null {
+  if (sub.collection_method !== 'charge_automatically' || !['active', 'trialing', 'past_due'].includes(sub.status)) return null;
+  if (sub.cancel_at_period_end || sub.pause_collection) return null;
+  const at = nextRenewalAt(sub);
+  if (at === null || (sub.cancel_at !== null && sub.cancel_at <= at)) return null;
+  return at;
+}
 
 /** Set by src/resources/subscriptions.ts (avoids an import cycle). */
 let subscriptionsDef: ResourceDef;
@@ -181,6 +196,10 @@ export async function syncTimers(ctx: WriteContext, sub: Obj): Promise<void> {
   if (sub.pending_update) {
     await scheduleTimer(ctx, { kind: 'subscription.pending_update_expire', key: sub.id, at: sub.pending_update.expires_at, testClock: clock });
   } else await cancelTimer(ctx, 'subscription.pending_update_expire', sub.id);
+  const upcoming = upcomingRenewalAt(sub);
+  if (upcoming !== null && upcoming - UPCOMING_RENEWAL_SECONDS > ctx.now()) {
+    await scheduleTimer(ctx, { kind: UPCOMING_KIND, key: sub.id, at: upcoming - UPCOMING_RENEWAL_SECONDS, testClock: clock });
+  } else await cancelTimer(ctx, UPCOMING_KIND, sub.id);
   const resumes = sub.pause_collection?.resumes_at ?? null;
   if (resumes !== null) await scheduleTimer(ctx, { kind: 'subscription.pause_resume', key: sub.id, at: resumes, testClock: clock });
   else await cancelTimer(ctx, 'subscription.pause_resume', sub.id);
