@@ -109,6 +109,12 @@ describe('billing meters', () => {
     assert.deepEqual(on.status_transitions, { deactivated_at: null });
     assert.equal(on.updated, T0 + 180);
     await rejects(a.s.billing.meters.reactivate(m.id), { status: 400, message: `The meter ${m.id} is already active.` });
+    await a.s.billing.meters.update(m.id, { display_name: 'Renamed' });
+    // Each change is its event, oldest first; a refused one writes none.
+    const evs = (await a.s.events.list({ type: 'billing.meter.*', limit: 10 })).data.reverse();
+    assert.deepEqual(evs.map((e) => e.type), ['billing.meter.created', 'billing.meter.deactivated', 'billing.meter.reactivated', 'billing.meter.updated']);
+    assert.deepEqual(evs[1]!.data.previous_attributes, { status: 'active', status_transitions: { deactivated_at: null }, updated: T0 });
+    assert.equal((evs[3]!.data.object as any).display_name, 'Renamed');
     await rejects(a.s.billing.meters.retrieve('mtr_missing'), { status: 404, message: "No such meter: 'mtr_missing'", param: 'id', code: 'resource_missing' });
     await rejects(a.s.billing.meters.deactivate('mtr_missing'), { status: 404, message: "No such meter: 'mtr_missing'", param: 'id', code: 'resource_missing' });
   });

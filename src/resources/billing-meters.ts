@@ -72,7 +72,7 @@ async function setStatus(ctx: WriteContext, def: ResourceDef, id: string, status
   m.status = status;
   m.status_transitions = { deactivated_at: status === 'inactive' ? ctx.now() : null };
   m.updated = ctx.now();
-  return saveObject(ctx, def, current, m);
+  return saveObject(ctx, def, current, m, status === 'inactive' ? 'billing.meter.deactivated' : 'billing.meter.reactivated');
 }
 
 // ---- Meter events
@@ -241,6 +241,7 @@ export const billingMeters: ResourceDef = {
   object: METER_OBJECT,
   prefix: 'mtr',
   path: '/v1/billing/meters',
+  events: { created: 'billing.meter.created', updated: 'billing.meter.updated' },
   index: (m) => [{ field: 'event_name', value: m.event_name }, { field: 'status', value: m.status }],
   listFilters: (p) => (p.status !== undefined ? { index: { field: 'status', value: p.status } } : {}),
 
