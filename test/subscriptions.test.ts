@@ -181,9 +181,7 @@ describe('subscriptions: create', () => {
     assert.equal(pi.status, 'requires_action');
     assert.equal((pi.next_action as any).type, 'use_stripe_sdk');
     assert.equal(pi.client_secret, inv.confirmation_secret?.client_secret ?? (await s.invoices.retrieve(inv.id, { expand: ['confirmation_secret'] })).confirmation_secret!.client_secret);
-    // (Completing 3-D Secure succeeds the PaymentIntent; the invoices engine does not yet mark the
-    // invoice paid from a PaymentIntent confirmed outside invoices.pay, so activation is tested
-    // through invoices.pay in the clock suite.)
+    // (Completing 3-D Secure pays the invoice and activates the subscription: invoice-confirmation.test.ts.)
   });
 
   test('send_invoice: active at once, the invoice open with its due date', async () => {

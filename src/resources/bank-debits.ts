@@ -17,7 +17,7 @@ import { emitEvent } from '../events/events.js';
 import { recordBalanceTransaction } from '../engine/ledger.js';
 import {
   BANK_SETTLE_SECONDS, MICRODEPOSIT_ATTEMPTS, MICRODEPOSIT_ERRORS, bankFee, bankOutcome, bankStaysProcessing, customerTestClock,
-  loadBankVerification, loadRefKey, microdepositOutcome, saveBankVerification,
+  loadBankVerification, loadRefKey, microdepositOutcome, notifyPaymentIntentSucceeded, saveBankVerification,
 } from '../engine/payments/index.js';
 import { activateMandate, createMandate } from './mandates.js';
 import { registerTimeHandler, scheduleTimer } from '../engine/scheduler.js';
@@ -189,7 +189,9 @@ async function settleBankDebit(w: WriteContext, id: string): Promise<void> {
     const savedCh = await write(w, chRow, ch, charges);
     await emitEvent(w, 'charge.succeeded', eventCharge(savedCh));
     Object.assign(pi, { status: 'succeeded', amount_received: pi.amount });
-    await emitEvent(w, 'payment_intent.succeeded', await write(w, piRow, pi, null));
+    const savedPi = await write(w, piRow, pi, null);
+    await emitEvent(w, 'payment_intent.succeeded', savedPi);
+    await notifyPaymentIntentSucceeded(w, savedPi);
   } else {
     Object.assign(ch, { status: 'failed', failure_code: failure.code, failure_message: failure.message, amount_captured: 0, captured: false,
       outcome: { ...ch.outcome, network_status: 'declined_by_network', reason: failure.code, seller_message: failure.message, type: 'issuer_declined' } });

@@ -20,7 +20,7 @@ import {
 } from '../engine/payments/index.js';
 import type { StoredObject } from '../store/store.js';
 import { cancelTimer, registerTimeHandler, scheduleTimer } from '../engine/scheduler.js';
-import { customerTestClock } from '../engine/payments/index.js';
+import { customerTestClock, notifyPaymentIntentSucceeded } from '../engine/payments/index.js';
 import './bank-debits.js'; // registers the bank debits' settlement timer at load
 import { LEGACY_TYPES, cardPaymentMethodData } from './intent-params.js';
 import { eventCharge, insertCharge } from './charges.js';
@@ -64,6 +64,7 @@ async function savePi(ctx: WriteContext, row: StoredObject | null, next: Obj, ev
     ? await ctx.tx.update(ctx.scope, { id: row.id, version: row.version, data, index: indexEntries(paymentIntents, data) })
     : await ctx.tx.insert(ctx.scope, { id: data.id, type: 'payment_intent', created: data.created, data, index: indexEntries(paymentIntents, data) });
   if (eventType) await emitEvent(ctx, eventType, data);
+  if (eventType === 'payment_intent.succeeded') await notifyPaymentIntentSucceeded(ctx, data);
   return { ...updated, data };
 }
 

@@ -12,6 +12,8 @@
 //   payInvoice(ctx, id, PayOptions)                     → invoice (throws the card error on a decline
 //                                                        from the API; automatic attempts never throw)
 //   attemptInvoicePayment(ctx, id)                      → invoice (an automatic attempt, as the timers run it)
+//   (an invoice's PaymentIntent succeeding outside payInvoice, through Stripe.js or the 3-D Secure
+//    page, pays the invoice through the payments engine's registerPaymentIntentListener hook)
 //   voidInvoice(ctx, id), markUncollectible(ctx, id)    → invoice
 //   computeInvoice(ctx, invoice, lines)                 → pure-ish totals (used by previews)
 //   registerInvoiceListener({ finalized, paid, paymentFailed(ctx, inv, { final }), actionRequired,
@@ -49,6 +51,7 @@ import { emitEvent } from '../../events/events.js';
 import type { StoredObject } from '../../store/store.js';
 import { couponAppliesTo, couponDiscountAmount, couponDiscountLines } from './discounts.js';
 import { minimumAmount } from '../payments/money.js';
+import { registerPaymentIntentListener } from '../payments/intent-listeners.js';
 import { registerTimer, scheduleTimer, cancelTimer } from './timers.js';
 import { invoiceDocumentUrls } from '../../web/invoice-documents.js';
 
@@ -963,6 +966,9 @@ export async function payInvoice(ctx: WriteContext, id: string, o: PayOptions = 
   }
   const { confirmIntent } = await import('../../resources/payment-intents.js');
   let pi: Obj;
+  // This attempt settles the invoice itself below: the intent-succeeded hook stands aside.
+  const confirming = confirmingIn(ctx);
+  confirming.add(piRow.id);
   try {
     pi = await confirmIntent(ctx, piRow, { payment_method: pmId, off_session: o.automatic ? true : (o.off_session ?? true) });
   } catch (err) {
@@ -974,6 +980,8 @@ export async function payInvoice(ctx: WriteContext, id: string, o: PayOptions = 
       throw err;
     }
     throw err;
+  } finally {
+    confirming.delete(piRow.id);
   }
   if (pi.status === 'succeeded') {
     inv.attempt_count += 1;
@@ -984,6 +992,38 @@ export async function payInvoice(ctx: WriteContext, id: string, o: PayOptions = 
   const fresh = await loadInvoice(ctx, id, true);
   return recordFailure(ctx, fresh, structuredClone(fresh.data), { automatic: !!o.automatic, actionRequired: pi.status === 'requires_action', noRetry: pi.status === 'processing' });
 }
+
+/** PaymentIntents payInvoice is confirming in a transaction (keyed by its context). */
+const confirmingByCtx = new WeakMap<WriteContext, Set<string>>();
+function confirmingIn(ctx: WriteContext): Set<string> {
+  let s = confirmingByCtx.get(ctx);
+  if (!s) confirmingByCtx.set(ctx, (s = new Set()));
+  return s;
+}
+
+/**
+ * An invoice's PaymentIntent succeeded outside payInvoice (the customer confirmed it with
+ * Stripe.js through the invoice's confirmation_secret, or completed 3-D Secure after an attempt
+ * required action): the invoice is paid in the same transaction, as on Stripe (invoice.paid,
+ * invoice.payment_succeeded, invoice_payment.paid, listeners: the subscription activates).
+ * A customer-initiated payment counts as an attempt (attempt_count at least 1).
+ */
+async function settleFromIntent(ctx: WriteContext, pi: Obj): Promise<void> {
+  if (confirmingByCtx.get(ctx)?.has(pi.id)) return;
+  const payments = await ctx.tx.scan(ctx.scope, { type: INVOICE_PAYMENT, index: { field: 'payment_intent', value: pi.id }, direction: 'older', limit: 10 });
+  const payment = payments.find((r) => !r.deleted && r.data.status === 'open' && r.data.payment?.payment_intent === pi.id);
+  if (!payment) return;
+  const row = await ctx.tx.getForUpdate(ctx.scope, payment.data.invoice);
+  if (!row || row.deleted || row.type !== INVOICE || (row.data.status !== 'open' && row.data.status !== 'uncollectible')) return;
+  const customer = (await ctx.tx.get(ctx.scope, row.data.customer))?.data;
+  const cctx = customer ? await clockContext(ctx, customer) : ctx;
+  const inv = structuredClone(row.data);
+  inv.attempted = true;
+  inv.attempt_count = Math.max(1, inv.attempt_count ?? 0);
+  await markPaid(cctx, row, inv, pi.amount_received ?? inv.amount_remaining, false);
+}
+
+registerPaymentIntentListener({ succeeded: settleFromIntent });
 
 async function recordFailure(ctx: WriteContext, row: StoredObject, inv: Obj, f: { automatic: boolean; actionRequired: boolean; noRetry?: boolean }): Promise<Obj> {
   const now = ctx.now();

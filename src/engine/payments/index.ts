@@ -3,3 +3,4 @@ export * from './network.js';
 export * from './money.js';
 export * from './banks.js';
 export * from './clocks.js';
+export * from './intent-listeners.js';
