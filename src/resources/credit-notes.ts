@@ -27,6 +27,7 @@ import type { StoredObject } from '../store/store.js';
 import {
   clockContext, invoicePayments, loadInvoice, loadLines, recordCustomerBalance, saveInvoice,
 } from '../engine/billing/invoices.js';
+import { loadTaxRates } from './tax-rates.js';
 import { loadObject, type Obj, type ResourceDef } from './define.js';
 
 const CREDIT_NOTE = 'credit_note';
@@ -34,16 +35,6 @@ const CN_LINE = 'credit_note_line_item';
 const round = (x: number) => Math.sign(x) * Math.round(Math.abs(x) + 1e-9);
 
 interface Built { note: Obj; lines: Obj[] }
-
-async function taxRateObjects(ctx: ReadContext, ids: string[] | undefined, param: string): Promise<Obj[]> {
-  const out: Obj[] = [];
-  for (const [i, id] of (ids ?? []).entries()) {
-    const row = await ctx.db.get(ctx.scope, id);
-    if (!row || row.type !== 'tax_rate' || row.deleted) throw invalidRequest(`No such tax rate: '${id}'`, `${param}[${i}]`, 'resource_missing');
-    out.push(row.data);
-  }
-  return out;
-}
 
 /** What can still be credited: pre-payment the amount remaining, post-payment what was paid less earlier post-payment credit. */
 function creditable(inv: Obj): number {
@@ -93,7 +84,7 @@ async function build(ctx: WriteContext, p: Params): Promise<{ built: Built; inv:
       if (unit === null) throw missingParam(`${param}[unit_amount]`);
       amount = round(unit * quantity!);
       description = l.description;
-      rates = await taxRateObjects(ctx, l.tax_rates, `${param}[tax_rates]`);
+      rates = await loadTaxRates(ctx, l.tax_rates, `${param}[tax_rates]`);
       const incPct = rates.filter((r) => r.inclusive).reduce((a, r) => a + r.percentage, 0);
       const incTotal = incPct ? amount - round(amount / (1 + incPct / 100)) : 0;
       const taxable = amount - incTotal;

@@ -14,17 +14,8 @@ import {
   buildLine, clockContext, itemIndex, lineFromItem, loadInvoice, refreshDraft, type LineInput, LINE_ITEM,
 } from '../engine/billing/invoices.js';
 import { discountParams } from './invoices.js';
+import { loadTaxRates } from './tax-rates.js';
 import { loadObject, type Obj, type ResourceDef } from './define.js';
-
-async function taxRateObjects(ctx: WriteContext, ids: string[] | null | undefined, param: string): Promise<Obj[]> {
-  const out: Obj[] = [];
-  for (const [i, id] of (ids ?? []).entries()) {
-    const row = await ctx.db.get(ctx.scope, id);
-    if (!row || row.type !== 'tax_rate' || row.deleted) throw invalidRequest(`No such tax rate: '${id}'`, `${param}[${i}]`, 'resource_missing');
-    out.push(row.data);
-  }
-  return out;
-}
 
 interface Pricing { amount: number; currency: string; quantity: number; unit: string | null; price: Obj | null; product: string | null }
 
@@ -89,7 +80,7 @@ async function buildItem(ctx: WriteContext, p: Params, base: Obj, customer: Obj)
     proration_details: { credited_items: null },
     quantity: pr.quantity,
     quantity_decimal: String(pr.quantity),
-    tax_rates: await taxRateObjects(ctx, p.tax_rates, 'tax_rates'),
+    tax_rates: await loadTaxRates(ctx, p.tax_rates, 'tax_rates'),
     test_clock: customer.test_clock ?? null,
   };
 }
@@ -235,7 +226,7 @@ export const invoiceItems: ResourceDef = {
         if (p.description !== undefined) item.description = p.description;
         if (p.discountable !== undefined) item.discountable = p.discountable;
         if (p.period !== undefined) item.period = { end: p.period.end, start: p.period.start };
-        if (p.tax_rates !== undefined) item.tax_rates = await taxRateObjects(ctx, p.tax_rates, 'tax_rates');
+        if (p.tax_rates !== undefined) item.tax_rates = await loadTaxRates(ctx, p.tax_rates, 'tax_rates');
         if (p.discounts !== undefined) {
           const ds = await discountParams(ctx, p.discounts, { customer: item.customer, invoice_item: item.id });
           item.discounts = ds.map((d) => (typeof d === 'string' ? d : d.id));

@@ -7,6 +7,7 @@
 // The behaviour lives in the engine (src/engine/billing/invoices.ts); this module maps
 // parameters onto it. `payments` (the invoice_payment list) is computed when expanded;
 // `confirmation_secret` is stored and returned only when expanded, as in Stripe.
+import { loadTaxRates } from './tax-rates.js';
 import { invalidRequest, missingParam } from '../api/errors.js';
 import { applyMetadata } from '../api/metadata.js';
 import { registerNestedExpandable } from '../api/expand.js';
@@ -56,16 +57,6 @@ export async function discountParams(ctx: WriteContext, list: Params[] | null, h
   return out;
 }
 
-async function checkTaxRates(ctx: ReadContext, ids: string[] | null | undefined, param: string): Promise<Obj[]> {
-  const out: Obj[] = [];
-  for (const [i, id] of (ids ?? []).entries()) {
-    const row = await ctx.db.get(ctx.scope, id);
-    if (!row || row.type !== 'tax_rate' || row.deleted) throw invalidRequest(`No such tax rate: '${id}'`, `${param}[${i}]`, 'resource_missing');
-    out.push(row.data);
-  }
-  return out;
-}
-
 function collectionParams(p: Params, current?: Obj): void {
   const method = p.collection_method ?? current?.collection_method ?? 'charge_automatically';
   if (p.days_until_due !== undefined && method !== 'send_invoice') {
@@ -89,7 +80,7 @@ async function createFromParams(c: WriteContext, p: Params): Promise<Obj> {
     const { requireAttached } = await import('./payment-methods.js');
     await requireAttached(ctx, p.default_payment_method, customer.id, 'default_payment_method');
   }
-  await checkTaxRates(ctx, p.default_tax_rates, 'default_tax_rates');
+  await loadTaxRates(ctx, p.default_tax_rates, 'default_tax_rates');
   if (p.subscription !== undefined) {
     const sub = await ctx.db.get(ctx.scope, p.subscription);
     if (!sub || sub.type !== 'subscription' || sub.deleted) throw invalidRequest(`No such subscription: '${p.subscription}'`, 'subscription', 'resource_missing');
@@ -146,7 +137,7 @@ async function updateInvoice(c: WriteContext, id: string, p: Params): Promise<Ob
   if (p.auto_advance !== undefined) {
     inv.auto_advance = p.auto_advance;
     if (status === 'draft') {
-      const { scheduleTimer, cancelTimer } = await import('../engine/billing/timers.js');
+      const { scheduleTimer, cancelTimer } = await import('../engine/scheduler.js');
       if (p.auto_advance) {
         inv.automatically_finalizes_at = inv.automatically_finalizes_at ?? Math.max(ctx.now(), inv.created + 3600);
         await scheduleTimer(ctx, { kind: 'invoice.finalize', key: id, at: inv.automatically_finalizes_at, testClock: inv.test_clock ?? null });
@@ -159,7 +150,7 @@ async function updateInvoice(c: WriteContext, id: string, p: Params): Promise<Ob
   if (p.automatically_finalizes_at !== undefined && status === 'draft') {
     inv.automatically_finalizes_at = p.automatically_finalizes_at;
     if (inv.auto_advance) {
-      const { scheduleTimer } = await import('../engine/billing/timers.js');
+      const { scheduleTimer } = await import('../engine/scheduler.js');
       await scheduleTimer(ctx, { kind: 'invoice.finalize', key: id, at: p.automatically_finalizes_at, testClock: inv.test_clock ?? null });
     }
   }
@@ -175,7 +166,7 @@ async function updateInvoice(c: WriteContext, id: string, p: Params): Promise<Ob
     }
     inv.default_payment_method = p.default_payment_method;
   }
-  if (p.default_tax_rates !== undefined) inv.default_tax_rates = await checkTaxRates(ctx, p.default_tax_rates, 'default_tax_rates');
+  if (p.default_tax_rates !== undefined) inv.default_tax_rates = await loadTaxRates(ctx, p.default_tax_rates, 'default_tax_rates');
   if (p.discounts !== undefined) {
     const ds = await discountParams(ctx, p.discounts, { customer: inv.customer, invoice: id });
     inv.discounts = ds.map((d) => (typeof d === 'string' ? d : d.id));
@@ -195,7 +186,7 @@ async function deleteInvoice(ctx: WriteContext, id: string): Promise<Obj> {
     throw invalidRequest("You can't delete invoices created by subscriptions.");
   }
   // Its invoice items become pending again; its lines go with it.
-  const { cancelTimer } = await import('../engine/billing/timers.js');
+  const { cancelTimer } = await import('../engine/scheduler.js');
   await cancelTimer(ctx, 'invoice.finalize', id);
   const items = await ctx.tx.scan(ctx.scope, { type: 'invoiceitem', index: { field: 'invoice', value: id }, direction: 'newer', limit: 1000 });
   const { itemIndex } = await import('../engine/billing/invoices.js');
@@ -257,7 +248,7 @@ async function lineInputFromParams(ctx: WriteContext, inv: Obj, l: Params, param
   const quantity = l.quantity ?? 1;
   const amount = l.amount ?? (unit !== null ? Math.round(unit * quantity) : 0);
   const discounts = l.discounts ? await discountParams(ctx, l.discounts, { customer: inv.customer, invoice: inv.id }, `${param}[discounts]`) : [];
-  await checkTaxRates(ctx, l.tax_rates, `${param}[tax_rates]`);
+  await loadTaxRates(ctx, l.tax_rates, `${param}[tax_rates]`);
   return {
     amount, currency: inv.currency, description: l.description ?? null,
     period: { start: l.period?.start ?? ctx.now(), end: l.period?.end ?? ctx.now() },
@@ -330,7 +321,7 @@ async function updateLine(c: WriteContext, invoiceId: string, lineId: string, p:
     if (p.discountable !== undefined) l.discountable = p.discountable;
     if (p.period !== undefined) l.period = { end: p.period.end, start: p.period.start };
     if (p.metadata !== undefined) l.metadata = applyMetadata(l.metadata, p.metadata);
-    if (p.tax_rates !== undefined) { await checkTaxRates(ctx, p.tax_rates, 'tax_rates'); l._tax_rates = p.tax_rates ?? []; }
+    if (p.tax_rates !== undefined) { await loadTaxRates(ctx, p.tax_rates, 'tax_rates'); l._tax_rates = p.tax_rates ?? []; }
     if (p.discounts !== undefined) {
       const ds = await discountParams(ctx, p.discounts, { customer: row.data.customer, invoice: invoiceId });
       l.discounts = ds.map((d) => (typeof d === 'string' ? d : d.id));

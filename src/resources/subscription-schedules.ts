@@ -15,7 +15,7 @@ import type { ReadContext, WriteContext } from '../api/context.js';
 import type { StoredObject } from '../store/store.js';
 import { boundary, type Recurrence } from '../engine/billing/periods.js';
 import { cancelNow, customerNow, lockSubscription, recurrenceOf, setPhaseHook } from '../engine/billing/subscriptions.js';
-import { cancelTimer, registerTimer, scheduleTimer } from '../engine/billing/subscription-timers.js';
+import { cancelTimer, registerTimeHandler, scheduleTimer } from '../engine/scheduler.js';
 import { insertObject, missingObject, newObjectBase, saveObject, type Obj, type Operation, type ResourceDef } from './define.js';
 import { missingReference } from './prices.js';
 import { createSubscriptionRoute, planOf, subscriptions, updateSubscription } from './subscriptions.js';
@@ -166,7 +166,7 @@ async function transition(ctx: WriteContext, id: string): Promise<void> {
   await saveSchedule(ctx, (await ctx.tx.getForUpdate(ctx.scope, id))!, s, now);
 }
 
-registerTimer('subscription_schedule.phase', async (ctx, item) => { await transition(ctx, item.key); });
+registerTimeHandler('subscription_schedule.phase', { run: async (ctx, item) => { await transition(ctx, item.key); } });
 
 // A renewal at a phase boundary first lets the schedule move to its next phase.
 setPhaseHook(async (ctx, sub) => {

@@ -11,6 +11,7 @@
 import { invalidRequest } from '../api/errors.js';
 import { applyMetadata } from '../api/metadata.js';
 import type { Params } from '../api/params.js';
+import type { ReadContext } from '../api/context.js';
 import type { Obj, ResourceDef } from './define.js';
 
 const MAX_DISPLAY_NAME = 50;
@@ -118,4 +119,15 @@ export function taxAmount(rate: Pick<Obj, 'percentage' | 'inclusive'>, amount: n
   const r = rate.percentage / 100;
   const exact = rate.inclusive ? amount - amount / (1 + r) : amount * r;
   return Math.sign(exact) * Math.round(Math.abs(exact) + 1e-9);
+}
+
+/** The tax rates named by `ids` (a parameter such as `tax_rates` or `default_tax_rates`), in order; a missing one is named at its index. */
+export async function loadTaxRates(ctx: ReadContext, ids: string[] | null | undefined, param: string): Promise<Obj[]> {
+  const out: Obj[] = [];
+  for (const [i, id] of (ids ?? []).entries()) {
+    const row = await ctx.db.get(ctx.scope, id);
+    if (!row || row.type !== 'tax_rate' || row.deleted) throw invalidRequest(`No such tax rate: '${id}'`, `${param}[${i}]`, 'resource_missing');
+    out.push(row.data);
+  }
+  return out;
 }

@@ -52,7 +52,7 @@ import type { StoredObject } from '../../store/store.js';
 import { couponAppliesTo, couponDiscountAmount, couponDiscountLines } from './discounts.js';
 import { minimumAmount } from '../payments/money.js';
 import { registerPaymentIntentListener } from '../payments/intent-listeners.js';
-import { registerTimer, scheduleTimer, cancelTimer } from './timers.js';
+import { cancelTimer, registerTimeHandler, scheduleTimer } from '../scheduler.js';
 import { invoiceDocumentUrls } from '../../web/invoice-documents.js';
 
 export type Obj = Record<string, any>;
@@ -1144,7 +1144,7 @@ export async function saveInvoice(ctx: WriteContext, row: StoredObject, next: Ob
 // ---------------------------------------------------------------------------------------------
 // Timers
 
-registerTimer('invoice.finalize', {
+registerTimeHandler('invoice.finalize', {
   async run(ctx, item) {
     const row = await ctx.tx.getForUpdate(ctx.scope, item.key);
     if (!row || row.deleted || row.type !== INVOICE || row.data.status !== 'draft' || !row.data.auto_advance) return;
@@ -1156,10 +1156,10 @@ registerTimer('invoice.finalize', {
   },
 });
 
-registerTimer('invoice.pay', {
+registerTimeHandler('invoice.pay', {
   async run(ctx, item) { await attemptInvoicePayment(ctx, item.key); },
 });
 
-registerTimer('invoice.retry', {
+registerTimeHandler('invoice.retry', {
   async run(ctx, item) { await attemptInvoicePayment(ctx, item.key); },
 });

@@ -19,7 +19,7 @@ import type { StoredObject } from '../../store/store.js';
 import { boundary, DAY, formatDay, nextBoundaryAfter, type Recurrence } from './periods.js';
 import { periodAmount, prorationLines, type BillingMode } from './proration.js';
 import { invoicing, onSubscriptionInvoice, type BillingLine, type BillingReason, type InvoiceOutcome } from './subscription-invoicing.js';
-import { cancelTimer, registerTimer, scheduleTimer } from './subscription-timers.js';
+import { cancelTimer, registerTimeHandler, scheduleTimer } from '../scheduler.js';
 
 export const INCOMPLETE_EXPIRY_SECONDS = 23 * 3600;
 export const TRIAL_WILL_END_SECONDS = 3 * DAY;
@@ -345,15 +345,15 @@ export async function customerDefaultPaymentMethod(ctx: ReadContext, customerId:
   return c?.invoice_settings?.default_payment_method ?? c?.default_source ?? null;
 }
 
-registerTimer('subscription.renew', async (ctx, item) => { await renew(ctx, item.key); });
+registerTimeHandler('subscription.renew', { run: async (ctx, item) => { await renew(ctx, item.key); } });
 
-registerTimer('subscription.trial_will_end', async (ctx, item) => {
+registerTimeHandler('subscription.trial_will_end', { run: async (ctx, item) => {
   const row = await lockSubscription(ctx, item.key);
   if (!row || row.data.status !== 'trialing') return;
   await emitEvent(ctx, 'customer.subscription.trial_will_end', row.data);
-});
+} });
 
-registerTimer('subscription.incomplete_expire', async (ctx, item) => {
+registerTimeHandler('subscription.incomplete_expire', { run: async (ctx, item) => {
   const row = await lockSubscription(ctx, item.key);
   if (!row || row.data.status !== 'incomplete') return;
   const sub = structuredClone(row.data);
@@ -361,15 +361,15 @@ registerTimer('subscription.incomplete_expire', async (ctx, item) => {
   const latest = (await ctx.tx.getForUpdate(ctx.scope, item.key))!;
   const next = { ...structuredClone(latest.data), status: 'incomplete_expired', ended_at: ctx.now() };
   await saveSubscription(ctx, latest, next);
-});
+} });
 
 // A pending update (payment_behavior=pending_if_incomplete) not paid for in 23 hours is dropped.
-registerTimer('subscription.pending_update_expire', async (ctx, item) => {
+registerTimeHandler('subscription.pending_update_expire', { run: async (ctx, item) => {
   const row = await lockSubscription(ctx, item.key);
   if (!row || !row.data.pending_update || row.data.pending_update.expires_at > ctx.now()) return;
   const saved = await saveSubscription(ctx, row, { ...structuredClone(row.data), pending_update: null });
   await emitEvent(ctx, 'customer.subscription.pending_update_expired', saved);
-});
+} });
 
 /** Applies a paid pending update: its items (and anchor, trial end) become the subscription's. */
 function applyPendingUpdate(sub: Obj): void {
@@ -380,11 +380,11 @@ function applyPendingUpdate(sub: Obj): void {
   sub.pending_update = null;
 }
 
-registerTimer('subscription.pause_resume', async (ctx, item) => {
+registerTimeHandler('subscription.pause_resume', { run: async (ctx, item) => {
   const row = await lockSubscription(ctx, item.key);
   if (!row || !row.data.pause_collection || row.data.pause_collection.resumes_at > ctx.now()) return;
   await saveSubscription(ctx, row, { ...structuredClone(row.data), pause_collection: null });
-});
+} });
 
 // ---- Invoice settlements
 
