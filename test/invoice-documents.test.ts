@@ -3,14 +3,17 @@
 // lengths, the text it draws), and the routes on an invoice stored directly.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { accountIdFor } from '../src/http/auth.js';
 import { invoiceDocumentUrls, renderCreditNotePdf, renderInvoiceHtml, renderInvoicePdf } from '../src/web/invoice-documents.js';
 import { freshKey, startTestServer, type TestServer } from './helpers/server.js';
 
 type Obj = Record<string, any>;
-const FIXTURES = JSON.parse(readFileSync(new URL('../../../shared/stripe-openapi/fixtures3.latest.json', import.meta.url), 'utf8'));
+// Stripe's example invoice and credit note are the renderers' inputs; without ../shared the file skips.
+const FIXTURES_URL = new URL('../../../shared/stripe-openapi/fixtures3.latest.json', import.meta.url);
+const skip = existsSync(FIXTURES_URL) ? false : `no ${FIXTURES_URL.pathname}: the invoice document tests need ../shared beside the project`;
+const FIXTURES = skip ? {} : JSON.parse(readFileSync(FIXTURES_URL, 'utf8'));
 const DEC_1_2026 = 1_796_083_200; // 2026-12-01T00:00:00Z
 
 /** Stripe's invoice fixture, finalized, with a customer and a few lines. */
@@ -63,7 +66,7 @@ function parsePdf(buf: Buffer): ParsedPdf {
   return { pages, text };
 }
 
-describe('invoice renderers', () => {
+describe('invoice renderers', { skip }, () => {
   test('PDF: a well-formed file with header, number, dates, customer, lines, totals and amount due', () => {
     const pdf = renderInvoicePdf(invoice());
     assert.ok(Buffer.isBuffer(pdf));
@@ -139,7 +142,7 @@ function creditNote(over: Obj = {}): Obj {
   return note;
 }
 
-describe('credit note PDF', () => {
+describe('credit note PDF', { skip }, () => {
   test('number, the credited invoice and its customer, lines, the total credited and where it went', () => {
     const { text } = parsePdf(renderCreditNotePdf(creditNote(), { invoice: invoice() }));
     for (const want of ['Credit note', 'Credit note number', 'ABCD-1234-CN-01', 'Date of issue', 'December 2, 2026', 'Original invoice', 'PINS-0042',
@@ -154,10 +157,10 @@ describe('credit note PDF', () => {
   });
 });
 
-describe('invoice document routes', () => {
+describe('invoice document routes', { skip }, () => {
   let t: TestServer;
-  before(async () => { t = await startTestServer(); });
-  after(() => t.close());
+  before(async () => { if (!skip) t = await startTestServer(); });
+  after(async () => { if (!skip) await t.close(); });
 
   async function store(key: string, inv: Obj): Promise<{ account: string; mode: string }> {
     const scope = { account: accountIdFor(key.replace(/^sk_(test|live)_/, '')), livemode: key.includes('_live_') };
