@@ -74,4 +74,30 @@ describe('disputes', () => {
     assert.equal(ch.disputed, true);
     assert.equal((await s.disputes.list({ charge: ch.id })).data.length, 1);
   });
+
+  test('refunds on Radar\'s side: a full refund makes the early fraud warning non-actionable (radar.early_fraud_warning.updated); a refund closes an open review', async () => {
+    const s = t.stripe(freshKey());
+    const { pi } = await disputed(s, 'pm_card_createEarlyFraudWarning');
+    const efw = (await s.radar.earlyFraudWarnings.list({ charge: pi.latest_charge as string })).data[0]!;
+    await s.refunds.create({ payment_intent: pi.id, amount: 1000 });
+    assert.equal((await s.radar.earlyFraudWarnings.retrieve(efw.id)).actionable, true, 'a partial refund leaves it actionable');
+    await s.refunds.create({ payment_intent: pi.id });
+    assert.equal((await s.radar.earlyFraudWarnings.retrieve(efw.id)).actionable, false);
+    const up = (await s.events.list({ type: 'radar.early_fraud_warning.updated' })).data;
+    assert.equal(up.length, 1);
+    assert.deepEqual([(up[0]!.data.object as any).id, (up[0]!.data.object as any).actionable, (up[0]!.data.previous_attributes as any).actionable], [efw.id, false, true]);
+
+    const r1 = await s.paymentIntents.create({ amount: 1500, currency: 'usd', ...card, payment_method: 'pm_card_riskLevelElevated', confirm: true });
+    const r2 = await s.paymentIntents.create({ amount: 1500, currency: 'usd', ...card, payment_method: 'pm_card_riskLevelElevated', confirm: true });
+    await s.refunds.create({ payment_intent: r1.id, amount: 100 });
+    await s.refunds.create({ payment_intent: r2.id, reason: 'fraudulent' });
+    const [v1, v2] = [await s.reviews.retrieve(r1.review as string), await s.reviews.retrieve(r2.review as string)];
+    assert.deepEqual([v1.open, v1.closed_reason, v1.reason], [false, 'refunded', 'refunded']);
+    assert.deepEqual([v2.open, v2.closed_reason], [false, 'refunded_as_fraud']);
+    const closed = (await s.events.list({ type: 'review.closed' })).data.map((e) => (e.data.object as any).id).sort();
+    assert.deepEqual(closed, [v1.id, v2.id].sort());
+    await s.refunds.create({ payment_intent: r1.id, amount: 100 });
+    assert.equal((await s.events.list({ type: 'review.closed' })).data.length, 2, 'a closed review is not closed again');
+    await assert.rejects(s.reviews.approve(v1.id), (e: any) => e.statusCode === 400);
+  });
 });

@@ -44,6 +44,7 @@ export const EMITTED_EVENT_TYPES: readonly string[] = [
 
   // Payments' timed work, mandates, the billing catalogue and customer discounts.
   'balance.available', 'charge.expired', 'mandate.updated', 'invoice.upcoming',
+  'payout.failed', 'radar.early_fraud_warning.updated',
   'billing.meter.created', 'billing.meter.updated', 'billing.meter.deactivated', 'billing.meter.reactivated',
   'coupon.created', 'coupon.deleted', 'coupon.updated', 'promotion_code.created', 'promotion_code.updated',
   'tax_rate.created', 'tax_rate.updated', 'customer.discount.created', 'customer.discount.deleted', 'customer.discount.updated',

@@ -13,6 +13,7 @@ import type { WriteContext } from '../api/context.js';
 import { emitEvent } from '../events/events.js';
 import { recordBalanceTransaction } from '../engine/ledger.js';
 import { loadCardRef } from '../engine/payments/index.js';
+import { closeReview } from './reviews.js';
 import type { StoredObject } from '../store/store.js';
 import { charges, eventCharge } from './charges.js';
 import { indexEntries, insertObject, newObjectBase, type Obj, type ResourceDef } from './define.js';
@@ -32,6 +33,14 @@ async function write(ctx: WriteContext, def: ResourceDef, row: StoredObject, nex
   const data = canonicalize(next);
   await ctx.tx.update(ctx.scope, { id: row.id, version: row.version, data, index: indexEntries(def, data) });
   return data;
+}
+
+/** A fully refunded charge's early fraud warning is no longer actionable (radar.early_fraud_warning.updated). */
+export async function settleEarlyFraudWarning(ctx: WriteContext, chargeId: string): Promise<void> {
+  const [row] = await ctx.tx.scan(ctx.scope, { type: 'radar.early_fraud_warning', index: { field: 'charge', value: chargeId }, direction: 'older', limit: 1 });
+  if (!row || !row.data.actionable) return;
+  const data = await write(ctx, earlyFraudWarnings, row, { ...row.data, actionable: false });
+  await emitEvent(ctx, 'radar.early_fraud_warning.updated', data, { actionable: true });
 }
 
 /** Called after a charge is captured: the dispute and fraud-warning cards act here. */
@@ -82,6 +91,7 @@ export async function afterCapture(ctx: WriteContext, chargeId: string): Promise
   if (!inquiry) await emitEvent(ctx, 'charge.dispute.funds_withdrawn', stored);
   const updatedCharge = await write(ctx, charges, chRow, { ...ch, disputed: true });
   await emitEvent(ctx, 'charge.updated', eventCharge(updatedCharge), { disputed: false });
+  if (ch.review) await closeReview(ctx, ch.review, 'disputed');
 }
 
 async function load(ctx: WriteContext, id: string): Promise<StoredObject> {

@@ -1,6 +1,8 @@
 // Payouts — https://docs.stripe.com/api/payouts — manual payouts from the available balance
 // (`balance_insufficient` when short), a payout balance transaction, pending → paid at
-// arrival_date by a 'payout.settle' timer of the scheduler (payout.updated, payout.paid), cancel
+// arrival_date by a 'payout.settle' timer of the scheduler (payout.updated, payout.paid), or
+// pending → failed for Stripe's failing test bank accounts (payout.updated, payout.failed, the
+// funds back in a payout_failure balance transaction), cancel
 // while pending (payout.canceled, the timer cancelled, with a
 // payout_cancel credit), update (metadata), list (status, arrival_date, destination, created).
 import { StripeError, invalidRequest, noSuchResource } from '../api/errors.js';
@@ -11,13 +13,16 @@ import type { Params } from '../api/params.js';
 import type { ReadContext, WriteContext } from '../api/context.js';
 import { emitEvent, previousAttributes } from '../events/events.js';
 import { computeBalance, recordBalanceTransaction } from '../engine/ledger.js';
-import { checkCurrency } from '../engine/payments/index.js';
+import { checkCurrency, payoutFailure } from '../engine/payments/index.js';
+import { BANK_ACCOUNT_ROW } from './tokens.js';
 import { cancelTimer, registerTimeHandler, scheduleTimer } from '../engine/scheduler.js';
 import type { StoredObject } from '../store/store.js';
 import { indexEntries, insertObject, newObjectBase, type Obj, type ResourceDef } from './define.js';
 
 const DAY = 86_400;
 const SETTLE_KIND = 'payout.settle';
+/** Hidden row `<po>:failure` of a payout that will fail (its destination's failure code). */
+const FAILURE_ROW = 'payout_failure';
 const INSUFFICIENT = 'You have insufficient funds in your Stripe account for this transfer. Your card balance is too low. You can use the /v1/balance endpoint to view your Stripe balance (for more details, see stripe.com/docs/api#balance).';
 
 async function write(ctx: WriteContext, row: StoredObject, next: Obj): Promise<Obj> {
@@ -32,7 +37,14 @@ const destinationFor = (ctx: ReadContext) => `ba_${ctx.scope.account.slice(5).pa
 async function create(ctx: WriteContext, p: Params): Promise<Obj> {
   const currency = checkCurrency(p.currency);
   if (p.amount < 1) throw invalidRequest('This value must be greater than or equal to 1.', 'amount');
-  if (p.destination !== undefined && p.destination !== destinationFor(ctx)) throw noSuchResource('external account', p.destination, 'destination');
+  // The destination: the account's default bank account, or a bank account tokenized on this
+  // account (tokens.create({ bank_account })), whose Stripe test number decides the outcome.
+  let failure: string | null = null;
+  if (p.destination !== undefined && p.destination !== destinationFor(ctx)) {
+    const bank = await ctx.tx.get(ctx.scope, p.destination);
+    if (!bank || bank.type !== BANK_ACCOUNT_ROW) throw noSuchResource('external account', p.destination, 'destination');
+    failure = bank.data.payout_failure ?? null;
+  }
   if (p.source_type !== undefined && p.source_type !== 'card') throw invalidRequest(`Pinstripe pays out the card balance only (source_type ${p.source_type}).`, 'source_type');
   const balance = await computeBalance(ctx);
   const available = balance.available.find((b: Obj) => b.currency === currency)?.amount ?? 0;
@@ -50,7 +62,7 @@ async function create(ctx: WriteContext, p: Params): Promise<Obj> {
     balance_transaction: txn.id,
     currency,
     description: p.description ?? null,
-    destination: destinationFor(ctx),
+    destination: p.destination ?? destinationFor(ctx),
     failure_balance_transaction: null,
     failure_code: null,
     failure_message: null,
@@ -67,16 +79,30 @@ async function create(ctx: WriteContext, p: Params): Promise<Obj> {
     type: 'bank_account',
   };
   const stored = await insertObject(ctx, payouts, payout);
+  if (failure) await ctx.tx.insert(ctx.scope, { id: `${stored.id}:failure`, type: FAILURE_ROW, created: ctx.now(), data: { code: failure }, index: [] });
   await emitEvent(ctx, 'payout.created', stored);
   // Payouts belong to the account, not to a customer: they live in real time.
   await scheduleTimer(ctx, { kind: SETTLE_KIND, key: stored.id, at: stored.arrival_date, testClock: null });
   return stored;
 }
 
-/** A pending payout's arrival date has come (the 'payout.settle' timer): it is paid. */
+/**
+ * A pending payout's arrival date has come (the 'payout.settle' timer): it is paid, or, sent to
+ * one of Stripe's failing test bank accounts, it fails with the bank's code and the funds
+ * return to the balance (a payout_failure balance transaction).
+ */
 async function settlePayout(ctx: WriteContext, id: string): Promise<void> {
   const row = await ctx.tx.getForUpdate(ctx.scope, id);
   if (!row || row.type !== 'payout' || row.data.status !== 'pending') return;
+  const failure = await ctx.tx.get(ctx.scope, `${id}:failure`);
+  const reason = failure?.type === FAILURE_ROW ? payoutFailure(failure.data.code) : null;
+  if (reason) {
+    const credit = await recordBalanceTransaction(ctx, { amount: row.data.amount, currency: row.data.currency, type: 'payout_failure', reporting_category: 'payout_reversal', source: row.id, description: 'PAYOUT FAILURE', immediate: true });
+    const failed = await write(ctx, row, { ...row.data, status: 'failed', failure_balance_transaction: credit.id, failure_code: reason.code, failure_message: reason.message, trace_id: { status: 'unsupported', value: null } });
+    await emitEvent(ctx, 'payout.updated', failed, previousAttributes(row.data, failed));
+    await emitEvent(ctx, 'payout.failed', failed);
+    return;
+  }
   const saved = await write(ctx, row, { ...row.data, status: 'paid', trace_id: { status: 'supported', value: ctx.services.ids.random(16).toUpperCase() } });
   await emitEvent(ctx, 'payout.updated', saved, previousAttributes(row.data, saved));
   await emitEvent(ctx, 'payout.paid', saved);

@@ -18,6 +18,8 @@ import { cancelTimer, registerTimeHandler, scheduleTimer } from '../engine/sched
 import type { StoredObject } from '../store/store.js';
 import { charges, eventCharge } from './charges.js';
 import { indexEntries, newObjectBase, type Obj, type ResourceDef } from './define.js';
+import { closeReview } from './reviews.js';
+import { settleEarlyFraudWarning } from './disputes.js';
 
 /** Clock seconds after which an asynchronous test refund settles. */
 export const REFUND_SETTLE_SECONDS = 5;
@@ -71,6 +73,12 @@ async function insertRefund(ctx: WriteContext, chRow: StoredObject, amount: numb
   const nextCharge = withRefund({ ...ch, amount_refunded: ch.amount_refunded + amount, refunded: ch.amount_refunded + amount >= (opts.captured ? ch.amount_captured : ch.amount) }, publicRefund(stored));
   const savedCharge = await writeRow(ctx, charges, chRow, nextCharge);
   await emitEvent(ctx, 'charge.refunded', eventCharge(savedCharge));
+  if (opts.captured) {
+    // Radar's side of a refund: an open review closes (refunded, or refunded_as_fraud), and a
+    // fully refunded charge's early fraud warning is no longer actionable.
+    if (ch.review) await closeReview(ctx, ch.review, p.reason === 'fraudulent' ? 'refunded_as_fraud' : 'refunded');
+    if (savedCharge.refunded && card?.card.behaviour.dispute === 'early_fraud_warning') await settleEarlyFraudWarning(ctx, ch.id);
+  }
   return publicRefund(stored);
 }
 

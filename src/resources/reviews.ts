@@ -1,10 +1,11 @@
 // Reviews — https://docs.stripe.com/api/radar/reviews — opened by Radar for elevated-risk
 // payments (pm_card_riskLevelElevated: outcome manual_review), review.opened; approve closes
-// it (review.closed).
+// it (review.closed), as do a refund (refunded / refunded_as_fraud) and a dispute (disputed).
 import { invalidRequest, noSuchResource } from '../api/errors.js';
 import { canonicalize } from '../api/render.js';
 import type { WriteContext } from '../api/context.js';
 import { emitEvent } from '../events/events.js';
+import type { StoredObject } from '../store/store.js';
 import { indexEntries, insertObject, type Obj, type ResourceDef } from './define.js';
 
 /** Opens a review of a charge; returns its id. */
@@ -17,6 +18,19 @@ export async function openReview(ctx: WriteContext, chargeId: string, paymentInt
   const stored = await insertObject(ctx, reviews, review);
   await emitEvent(ctx, 'review.opened', stored);
   return stored.id;
+}
+
+async function close(ctx: WriteContext, row: StoredObject, reason: string): Promise<Obj> {
+  const data = canonicalize({ ...row.data, open: false, reason, closed_reason: reason });
+  await ctx.tx.update(ctx.scope, { id: row.id, version: row.version, data, index: indexEntries(reviews, data) });
+  await emitEvent(ctx, 'review.closed', data);
+  return data;
+}
+
+/** Radar closes an open review when its charge is refunded or disputed (review.closed). */
+export async function closeReview(ctx: WriteContext, id: string, reason: 'refunded' | 'refunded_as_fraud' | 'disputed'): Promise<void> {
+  const row = await ctx.tx.getForUpdate(ctx.scope, id);
+  if (row?.type === 'review' && row.data.open) await close(ctx, row, reason);
 }
 
 export const reviews: ResourceDef = {
@@ -32,10 +46,7 @@ export const reviews: ResourceDef = {
         const row = await ctx.tx.getForUpdate(ctx.scope, path.id!);
         if (!row || row.type !== 'review') throw noSuchResource('review', path.id!);
         if (!row.data.open) throw invalidRequest(`This review (${row.id}) is already closed.`);
-        const data = canonicalize({ ...row.data, open: false, reason: 'approved', closed_reason: 'approved' });
-        await ctx.tx.update(ctx.scope, { id: row.id, version: row.version, data, index: indexEntries(reviews, data) });
-        await emitEvent(ctx, 'review.closed', data);
-        return data;
+        return close(ctx, row, 'approved');
       },
     },
   ],

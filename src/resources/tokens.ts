@@ -5,7 +5,7 @@ import { invalidRequest, missingParam, noSuchResource } from '../api/errors.js';
 import type { Params } from '../api/params.js';
 import type { ReadContext, WriteContext } from '../api/context.js';
 import type { StoredObject } from '../store/store.js';
-import { cardByToken, paymentMethodCard, storeCardRef } from '../engine/payments/index.js';
+import { bankFingerprint, cardByToken, payoutFailureCode, paymentMethodCard, storeCardRef } from '../engine/payments/index.js';
 import { cardFromRawData, cardFromToken, type CardInput } from './payment-methods.js';
 import { indexEntries, insertObject, newObjectBase, type Obj, type ResourceDef } from './define.js';
 import { canonicalize } from '../api/render.js';
@@ -147,6 +147,37 @@ export const cards: ResourceDef = {
   ],
 };
 
+/** The hidden row behind a tokenized bank account: its public object and its payout outcome. */
+export const BANK_ACCOUNT_ROW = 'bank_account';
+
+/**
+ * A bank account token (`btok_…`, as Stripe.js or `tokens.create({ bank_account })` makes it).
+ * Its `ba_…` id is a payout destination here; Stripe's test account numbers decide the outcome.
+ */
+async function createBankAccountToken(ctx: WriteContext, b: Params): Promise<Obj> {
+  if (typeof b !== 'object' || b === null) throw invalidRequest('Invalid bank_account', 'bank_account');
+  if (b.country === undefined) throw missingParam('bank_account[country]');
+  if (b.account_number === undefined) throw missingParam('bank_account[account_number]');
+  const country = String(b.country).toUpperCase();
+  const number = String(b.account_number);
+  const routing = b.routing_number === undefined ? null : String(b.routing_number);
+  if (country === 'US') {
+    if (routing === null) throw missingParam('bank_account[routing_number]');
+    if (!/^\d{9}$/.test(routing)) throw invalidRequest(`Routing number must have 9 digits`, 'bank_account[routing_number]');
+  }
+  if (!/^[0-9A-Za-z]{4,34}$/.test(number)) throw invalidRequest('Invalid account number', 'bank_account[account_number]');
+  const id = ctx.services.ids.id('ba');
+  const bank: Obj = {
+    id, object: 'bank_account', account_holder_name: b.account_holder_name ?? null, account_holder_type: b.account_holder_type ?? null,
+    account_type: b.account_type ?? null, bank_name: 'STRIPE TEST BANK', country, currency: String(b.currency ?? (country === 'US' ? 'usd' : 'eur')).toLowerCase(),
+    fingerprint: bankFingerprint(ctx.scope.account, `${routing ?? ''}:${number}`), last4: number.slice(-4), routing_number: routing, status: 'new',
+  };
+  // The account number itself is not kept: only the failure its test number makes.
+  await ctx.tx.insert(ctx.scope, { id, type: BANK_ACCOUNT_ROW, created: ctx.now(), data: { bank_account: bank, payout_failure: payoutFailureCode(number) }, index: [] });
+  const base = { ...newObjectBase(ctx, tokens), id: ctx.services.ids.id('btok') };
+  return insertObject(ctx, tokens, { ...base, bank_account: bank, client_ip: null, type: 'bank_account', used: false });
+}
+
 export const tokens: ResourceDef = {
   object: 'token',
   prefix: 'tok',
@@ -157,7 +188,8 @@ export const tokens: ResourceDef = {
       method: 'POST', path: '/v1/tokens', write: true, publishable: true,
       handler: async (c, p) => {
         const ctx = c as WriteContext;
-        for (const k of ['bank_account', 'account', 'person', 'pii', 'cvc_update', 'customer'] as const) {
+        if (p.bank_account !== undefined) return createBankAccountToken(ctx, p.bank_account);
+        for (const k of ['account', 'person', 'pii', 'cvc_update', 'customer'] as const) {
           if (p[k] !== undefined) throw invalidRequest(`Pinstripe supports card tokens only (not \`${k}\`) for now.`, k);
         }
         if (p.card === undefined) throw missingParam('card');

@@ -110,3 +110,29 @@ export function bankOutcome(key: string): BankFailure | null {
 export function bankFee(amount: number): number {
   return Math.min(Math.round(amount * 0.008), 500);
 }
+
+/**
+ * Payouts to Stripe's test bank accounts (https://docs.stripe.com/connect/testing#payouts):
+ * routing 110000000 with these account numbers makes a payout fail with the code; any other
+ * account succeeds. Messages are Stripe's (its payout failure code table).
+ */
+const PAYOUT_FAILURES: Record<string, BankFailure> = {
+  '000111111116': { code: 'no_account', message: 'The bank account details on file are probably incorrect. No bank account could be located with those details.' },
+  '000111111113': { code: 'account_closed', message: 'The bank account has been closed.' },
+  '000222222227': { code: 'insufficient_funds', message: 'Your Stripe account has insufficient funds to cover the payout.' },
+  '000333333335': { code: 'debit_not_authorized', message: 'Debit transactions are not approved on the bank account. (Stripe requires bank accounts to be set up for both credit and debit payouts.)' },
+  '000444444440': { code: 'invalid_currency', message: 'The bank was unable to process this payout because of its currency. This is probably because the bank account cannot accept payments in that currency.' },
+};
+
+/** The payout failure an external bank account's number makes (null: the payout succeeds). */
+export function payoutFailureCode(accountNumber: string): string | null {
+  return PAYOUT_FAILURES[accountNumber]?.code ?? null;
+}
+
+/** Stripe's failure_message for a payout failure_code. */
+export function payoutFailure(code: string): BankFailure | null {
+  return Object.values(PAYOUT_FAILURES).find((f) => f.code === code) ?? null;
+}
+
+/** A bank account's fingerprint (stable per account and number). */
+export const bankFingerprint = fp;
