@@ -48,6 +48,8 @@ export const EMITTED_EVENT_TYPES: readonly string[] = [
   'billing.meter.created', 'billing.meter.updated', 'billing.meter.deactivated', 'billing.meter.reactivated',
   'coupon.created', 'coupon.deleted', 'coupon.updated', 'promotion_code.created', 'promotion_code.updated',
   'tax_rate.created', 'tax_rate.updated', 'customer.discount.created', 'customer.discount.deleted', 'customer.discount.updated',
+  // How subscription schedules end (subscription-schedules.ts).
+  'subscription_schedule.aborted', 'subscription_schedule.completed', 'subscription_schedule.expiring',
 ];
 
 /** Does an endpoint subscribed to `enabled` receive an event of `type`? */

@@ -7,20 +7,35 @@
 // (end_behavior). A transition falling at the same moment as a renewal runs first (the renewal
 // asks for it), so the renewal bills the new phase's items.
 //
+// Events besides created/updated: subscription_schedule.expiring seven days before the last
+// phase ends (a timer, 'subscription_schedule.expiring'); .completed when the last phase ends
+// with end_behavior=cancel (status completed, its subscription canceled); .released when it ends
+// with end_behavior=release or on the release endpoint; .canceled on the cancel endpoint or when
+// its subscription is canceled outside the schedule; .aborted when its subscription is canceled
+// because of delinquency (dunning's final failed attempt). The schedule then ends with status
+// `canceled` (Stripe: "Occurs whenever a subscription schedule is canceled due to the underlying
+// subscription being canceled because of delinquency").
+//
 // Messages are Stripe-style sentences of our own unless marked verified.
 import { invalidRequest, missingParam } from '../api/errors.js';
 import { applyMetadata } from '../api/metadata.js';
 import type { Params } from '../api/params.js';
 import type { ReadContext, WriteContext } from '../api/context.js';
 import type { StoredObject } from '../store/store.js';
-import { boundary, type Recurrence } from '../engine/billing/periods.js';
-import { cancelNow, customerNow, lockSubscription, recurrenceOf, setPhaseHook } from '../engine/billing/subscriptions.js';
+import { boundary, DAY, type Recurrence } from '../engine/billing/periods.js';
+import { cancelNow, customerNow, lockSubscription, recurrenceOf, setPhaseHook, setScheduleCancelHook } from '../engine/billing/subscriptions.js';
+import { emitEvent } from '../events/events.js';
 import { cancelTimer, registerTimeHandler, scheduleTimer } from '../engine/scheduler.js';
 import { insertObject, missingObject, newObjectBase, saveObject, type Obj, type Operation, type ResourceDef } from './define.js';
 import { missingReference } from './prices.js';
+import { loadTaxRates } from './tax-rates.js';
 import { createSubscriptionRoute, planOf, subscriptions, updateSubscription } from './subscriptions.js';
 
 const SCHEDULE = 'subscription_schedule';
+/** subscription_schedule.expiring: "Occurs 7 days before a subscription schedule will expire." */
+export const SCHEDULE_EXPIRING_SECONDS = 7 * DAY;
+const EXPIRING_KIND = 'subscription_schedule.expiring';
+const live = (s: Obj) => s.status === 'active' || s.status === 'not_started';
 
 async function loadSchedule(ctx: ReadContext, id: string, forUpdate = false): Promise<StoredObject> {
   const row = forUpdate ? await (ctx as WriteContext).tx.getForUpdate(ctx.scope, id) : await ctx.db.get(ctx.scope, id);
@@ -41,17 +56,46 @@ async function phaseItems(ctx: WriteContext, list: Params[] | undefined, param: 
     }
     out.push({
       billing_thresholds: null, discounts: [], metadata: applyMetadata({}, it.metadata), plan: planOf(row.data), price: row.id,
-      quantity: it.quantity ?? 1, tax_rates: [],
+      quantity: it.quantity ?? 1, tax_rates: await loadTaxRates(ctx, it.tax_rates, `${param}[items][${i}][tax_rates]`),
     });
   }
   return out;
 }
 
-async function buildPhases(ctx: WriteContext, list: Params[], start: number): Promise<Obj[]> {
+/**
+ * A phase's `discounts` as Stripe shows them ({coupon, discount, promotion_code}): checked now,
+ * redeemed onto the subscription when the phase starts.
+ */
+async function phaseDiscounts(ctx: ReadContext, list: Params[] | null | undefined, param: string): Promise<Obj[]> {
+  const out: Obj[] = [];
+  for (const [j, d] of (list ?? []).entries()) {
+    const at = `${param}[${j}]`;
+    if (d.coupon) {
+      const row = await ctx.db.get(ctx.scope, d.coupon);
+      if (!row || row.type !== 'coupon' || row.deleted) throw missingReference('coupon', d.coupon, `${at}[coupon]`);
+    } else if (d.promotion_code) {
+      const row = await ctx.db.get(ctx.scope, d.promotion_code);
+      if (!row || row.type !== 'promotion_code' || row.deleted) throw missingReference('promotion code', d.promotion_code, `${at}[promotion_code]`);
+    } else if (d.discount) {
+      const row = await ctx.db.get(ctx.scope, d.discount);
+      if (!row || row.type !== 'discount') throw missingReference('discount', d.discount, `${at}[discount]`);
+    } else {
+      throw invalidRequest('You must pass either `coupon`, `promotion_code` or `discount`.', at);
+    }
+    out.push({ coupon: d.coupon ?? null, discount: d.discount ?? null, promotion_code: d.promotion_code ?? null });
+  }
+  return out;
+}
+
+/** A phase's discounts as subscription `discounts[]` params. */
+const discountParams = (phase: Obj): Params[] => (phase.discounts ?? []).map((d: Obj) =>
+  d.discount ? { discount: d.discount } : d.promotion_code ? { promotion_code: d.promotion_code } : { coupon: d.coupon });
+
+async function buildPhases(ctx: WriteContext, list: Params[], start: number, prefix = 'phases'): Promise<Obj[]> {
   const phases: Obj[] = [];
   let at = start;
   for (const [i, p] of list.entries()) {
-    const param = `phases[${i}]`;
+    const param = `${prefix}[${i}]`;
     const items = await phaseItems(ctx, p.items, param);
     const first = (await ctx.db.get(ctx.scope, items[0]!.price))!.data;
     let end: number;
@@ -69,8 +113,9 @@ async function buildPhases(ctx: WriteContext, list: Params[], start: number): Pr
     phases.push({
       add_invoice_items: [], application_fee_percent: null,
       billing_cycle_anchor: p.billing_cycle_anchor ?? null, billing_thresholds: null, collection_method: p.collection_method ?? null,
-      currency: first.currency, default_payment_method: p.default_payment_method ?? null, default_tax_rates: [],
-      description: p.description ?? null, discounts: [], end_date: end,
+      currency: first.currency, default_payment_method: p.default_payment_method ?? null,
+      default_tax_rates: await loadTaxRates(ctx, p.default_tax_rates, `${param}[default_tax_rates]`),
+      description: p.description ?? null, discounts: await phaseDiscounts(ctx, p.discounts, `${param}[discounts]`), end_date: end,
       invoice_settings: null, items, metadata: applyMetadata({}, p.metadata), on_behalf_of: null,
       proration_behavior: p.proration_behavior ?? 'create_prorations', start_date: at, transfer_data: null,
       trial_end: p.trial_end ?? null,
@@ -93,6 +138,9 @@ async function syncScheduleTimer(ctx: WriteContext, s: Obj, now: number): Promis
   else if (s.status === 'active') at = (currentPhase(s, now) ?? s.phases[s.phases.length - 1]).end_date;
   if (at !== null) await scheduleTimer(ctx, { kind: 'subscription_schedule.phase', key: s.id, at, testClock: s.test_clock ?? null });
   else await cancelTimer(ctx, 'subscription_schedule.phase', s.id);
+  const warn = live(s) ? s.phases[s.phases.length - 1].end_date - SCHEDULE_EXPIRING_SECONDS : null;
+  if (warn !== null && warn > now) await scheduleTimer(ctx, { kind: EXPIRING_KIND, key: s.id, at: warn, testClock: s.test_clock ?? null });
+  else await cancelTimer(ctx, EXPIRING_KIND, s.id);
 }
 
 async function saveSchedule(ctx: WriteContext, row: StoredObject, next: Obj, now: number, eventType?: string): Promise<Obj> {
@@ -104,7 +152,10 @@ async function saveSchedule(ctx: WriteContext, row: StoredObject, next: Obj, now
 /** Starts the schedule's subscription on its first phase. */
 async function startSubscription(ctx: WriteContext, s: Obj, phase: Obj): Promise<string> {
   const sub = await createSubscriptionRoute(ctx, {
-    customer: s.customer, items: phase.items.map((it: Obj) => ({ price: it.price, quantity: it.quantity, metadata: it.metadata })),
+    customer: s.customer,
+    items: phase.items.map((it: Obj) => ({ price: it.price, quantity: it.quantity, metadata: it.metadata, tax_rates: (it.tax_rates ?? []).map((r: Obj) => r.id) })),
+    ...(phase.discounts?.length ? { discounts: discountParams(phase) } : {}),
+    ...(phase.default_tax_rates?.length ? { default_tax_rates: phase.default_tax_rates.map((r: Obj) => r.id) } : {}),
     ...(phase.trial_end ? { trial_end: phase.trial_end } : {}),
     ...(phase.collection_method ? { collection_method: phase.collection_method } : {}),
     ...(phase.default_payment_method ? { default_payment_method: phase.default_payment_method } : {}),
@@ -114,18 +165,44 @@ async function startSubscription(ctx: WriteContext, s: Obj, phase: Obj): Promise
   return sub.id;
 }
 
-/** Moves the subscription onto `phase`'s items (prorating per the phase's proration_behavior). */
-async function enterPhase(ctx: WriteContext, subId: string, phase: Obj): Promise<void> {
-  const row = await lockSubscription(ctx, subId);
-  if (!row) return;
-  const current: Obj[] = row.data.items.data;
+/** The `items` update that moves a subscription onto `phase`'s items. */
+export function phaseItemChanges(sub: Obj, phase: Obj): Params[] {
+  const current: Obj[] = sub.items.data;
   const items: Params[] = [];
   for (const it of current) if (!phase.items.some((p: Obj) => p.price === it.price.id)) items.push({ id: it.id, deleted: true });
   for (const p of phase.items) {
     const existing = current.find((it) => it.price.id === p.price);
-    items.push(existing ? { id: existing.id, quantity: p.quantity } : { price: p.price, quantity: p.quantity });
+    const taxRates = (p.tax_rates ?? []).map((r: Obj) => r.id);
+    items.push(existing ? { id: existing.id, quantity: p.quantity, tax_rates: taxRates } : { price: p.price, quantity: p.quantity, tax_rates: taxRates });
   }
-  await updateSubscription(ctx, row, { items, proration_behavior: phase.proration_behavior });
+  return items;
+}
+
+/** Phases as a schedule would store them (create_preview's schedule_details); writes nothing. */
+export function previewPhases(ctx: WriteContext, list: Params[], start: number, prefix: string): Promise<Obj[]> {
+  return buildPhases(ctx, list, start, prefix);
+}
+
+/** Moves the subscription onto `phase`'s items (prorating per the phase's proration_behavior). */
+async function enterPhase(ctx: WriteContext, subId: string, phase: Obj): Promise<void> {
+  const row = await lockSubscription(ctx, subId);
+  if (!row) return;
+  // The phase's discounts and default tax rates become the subscription's (none: it has none).
+  // A coupon the subscription already has a discount from keeps that discount (not redeemed again).
+  const held: Obj[] = [];
+  for (const id of row.data.discounts as string[]) { const d = await ctx.db.get(ctx.scope, id); if (d) held.push(d.data); }
+  const discounts = discountParams(phase).map((d) => {
+    const i = d.coupon ? held.findIndex((h) => h.source?.coupon === d.coupon && !h.promotion_code) : d.promotion_code ? held.findIndex((h) => h.promotion_code === d.promotion_code) : -1;
+    if (i < 0) return d;
+    const [h] = held.splice(i, 1);
+    return { discount: h!.id };
+  });
+  const same = discounts.length === row.data.discounts.length && discounts.every((d, i) => d.discount === row.data.discounts[i]);
+  await updateSubscription(ctx, row, {
+    items: phaseItemChanges(row.data, phase), proration_behavior: phase.proration_behavior,
+    ...(same ? {} : { discounts }),
+    default_tax_rates: (phase.default_tax_rates ?? []).map((r: Obj) => r.id),
+  });
 }
 
 /** Runs the schedule's transition due at ctx.now(), if any. */
@@ -146,9 +223,11 @@ async function transition(ctx: WriteContext, id: string): Promise<void> {
   if (now >= last.end_date) {
     if (s.end_behavior === 'cancel') {
       const sub = await lockSubscription(ctx, s.subscription);
-      if (sub && !['canceled', 'incomplete_expired'].includes(sub.data.status)) await cancelNow(ctx, sub, null);
+      if (sub && !['canceled', 'incomplete_expired'].includes(sub.data.status)) await cancelNow(ctx, sub, null, { fromSchedule: true });
       s.status = 'completed';
       s.completed_at = now;
+      await saveSchedule(ctx, (await ctx.tx.getForUpdate(ctx.scope, id))!, s, now, 'subscription_schedule.completed');
+      return;
     } else {
       s.status = 'released';
       s.released_at = now;
@@ -157,7 +236,7 @@ async function transition(ctx: WriteContext, id: string): Promise<void> {
       if (sub) await saveObject(ctx, subscriptions, sub, { ...structuredClone(sub.data), schedule: null });
       s.subscription = null;
     }
-    await saveSchedule(ctx, (await ctx.tx.getForUpdate(ctx.scope, id))!, s, now);
+    await saveSchedule(ctx, (await ctx.tx.getForUpdate(ctx.scope, id))!, s, now, 'subscription_schedule.released');
     return;
   }
   const phase = currentPhase(s, now);
@@ -167,6 +246,27 @@ async function transition(ctx: WriteContext, id: string): Promise<void> {
 }
 
 registerTimeHandler('subscription_schedule.phase', { run: async (ctx, item) => { await transition(ctx, item.key); } });
+
+registerTimeHandler(EXPIRING_KIND, {
+  run: async (ctx, item) => {
+    const row = await ctx.tx.getForUpdate(ctx.scope, item.key);
+    if (!row || row.deleted || row.type !== SCHEDULE || !live(row.data)) return;
+    const end = row.data.phases[row.data.phases.length - 1].end_date;
+    if (end - SCHEDULE_EXPIRING_SECONDS !== ctx.now()) return; // phases changed since: a stale timer
+    await emitEvent(ctx, 'subscription_schedule.expiring', withCurrent(row.data, ctx.now()));
+  },
+});
+
+// The schedule's subscription was canceled outside it: the schedule ends, canceled (aborted when
+// the cancellation was dunning's).
+setScheduleCancelHook(async (ctx, sub) => {
+  const row = await ctx.tx.getForUpdate(ctx.scope, sub.schedule);
+  if (!row || row.deleted || row.type !== SCHEDULE || !live(row.data)) return;
+  const now = ctx.now();
+  const s = { ...structuredClone(row.data), status: 'canceled', canceled_at: now };
+  const type = sub.cancellation_details?.reason === 'payment_failed' ? 'subscription_schedule.aborted' : 'subscription_schedule.canceled';
+  await saveSchedule(ctx, row, s, now, type);
+});
 
 // A renewal at a phase boundary first lets the schedule move to its next phase.
 setPhaseHook(async (ctx, sub) => {
@@ -194,7 +294,12 @@ async function createSchedule(ctx: WriteContext, p: Params): Promise<Obj> {
     customerId = fromSub.data.customer;
     const it0 = fromSub.data.items.data[0];
     start = it0.current_period_start;
-    phases = [{ items: fromSub.data.items.data.map((it: Obj) => ({ price: it.price.id, quantity: it.quantity })), end_date: it0.current_period_end }];
+    phases = [{
+      items: fromSub.data.items.data.map((it: Obj) => ({ price: it.price.id, quantity: it.quantity, tax_rates: (it.tax_rates ?? []).map((r: Obj) => r.id) })),
+      end_date: it0.current_period_end,
+      discounts: (fromSub.data.discounts as string[]).map((id) => ({ discount: id })),
+      default_tax_rates: (fromSub.data.default_tax_rates ?? []).map((r: Obj) => r.id),
+    }];
   } else {
     if (!p.customer) throw missingParam('customer');
     customerId = p.customer;
@@ -280,7 +385,7 @@ function operations(def: ResourceDef): Operation[] {
         const at = Object.assign(Object.create(Object.getPrototypeOf(w)), w, { now: () => now }) as WriteContext;
         if (s.subscription) {
           const sub = await lockSubscription(w, s.subscription);
-          if (sub && !['canceled', 'incomplete_expired'].includes(sub.data.status)) await cancelNow(at, sub, null, { invoiceNow: !!p.invoice_now, prorate: p.prorate ?? true });
+          if (sub && !['canceled', 'incomplete_expired'].includes(sub.data.status)) await cancelNow(at, sub, null, { invoiceNow: !!p.invoice_now, prorate: p.prorate ?? true, fromSchedule: true });
         }
         s.status = 'canceled';
         s.canceled_at = now;

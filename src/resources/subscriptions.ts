@@ -21,8 +21,8 @@ import { anchorFromConfig, boundary, DAY, formatDay, nextBoundaryAfter, periodCo
 import { registerAdvanceLimit } from './test-clocks.js';
 import { prorate as prorateAmount } from '../engine/billing/proration.js';
 import {
-  bindSubscriptionsDef, cancelNow, customerDefaultPaymentMethod, customerNow, cycleLines, dropOnceDiscounts, lockSubscription,
-  prorationsFor, recurrenceOf, saveSubscription, statusAfterFirstInvoice, syncTimers,
+  bindSubscriptionsDef, cancelNow, customerDefaultPaymentMethod, PREVIEW_AT, customerNow, cycleLines, dropOnceDiscounts, isMetered, lockSubscription,
+  meteredLines, prorationsFor, recurrenceOf, saveSubscription, statusAfterFirstInvoice, syncTimers,
 } from '../engine/billing/subscriptions.js';
 import { invoicing, type BillingLine } from '../engine/billing/subscription-invoicing.js';
 import '../engine/billing/subscription-invoices-adapter.js';
@@ -32,11 +32,31 @@ import { indexEntries, insertObject, missingObject, newObjectBase, type Obj, typ
 import { buildPrice, missingReference, prices } from './prices.js';
 import { buildDiscount, deletedDiscount } from './discounts.js';
 import { redeemCoupon } from './coupons.js';
+import { couponRefusal } from '../engine/billing/discounts.js';
 import { redeemPromotionCode } from './promotion-codes.js';
 
 registerNestedExpandable('subscription', ['discounts', 'items.data.discounts']);
 
 const PAYMENT_BEHAVIORS = ['allow_incomplete', 'default_incomplete', 'error_if_incomplete', 'pending_if_incomplete'];
+
+// ---- Previews
+// create_preview builds the subscription a request would create or change without writing
+// anything: a context carrying a PreviewDraft makes inline prices (price_data) and discounts
+// objects in memory instead of rows (and redeems no coupon).
+const PREVIEW = Symbol('subscription preview');
+interface PreviewDraft { discounts: Obj[] }
+const draftOf = (ctx: ReadContext): PreviewDraft | undefined => (ctx as any)[PREVIEW];
+
+/** A context in which subscription changes write no prices or discounts; `at` fixes the customer's time. */
+export function previewContext(ctx: WriteContext, at?: number): WriteContext {
+  return Object.assign(Object.create(Object.getPrototypeOf(ctx)), ctx, {
+    [PREVIEW]: draftOf(ctx) ?? { discounts: [] },
+    ...(at !== undefined ? { [PREVIEW_AT]: at, now: () => at } : {}),
+  }) as WriteContext;
+}
+
+/** The discount objects a preview context made (they are in no row). */
+export function previewDiscounts(ctx: ReadContext): Obj[] { return draftOf(ctx)?.discounts ?? []; }
 
 // ---- Shapes
 
@@ -74,6 +94,7 @@ async function resolvePrice(ctx: WriteContext, p: Params, param: string): Promis
     if (!product || product.type !== 'product' || product.deleted) throw missingReference('product', d.product, `${param}[price_data][product]`);
     const price = await buildPrice(ctx, { currency: d.currency, unit_amount: d.unit_amount, unit_amount_decimal: d.unit_amount_decimal, recurring: d.recurring, tax_behavior: d.tax_behavior }, newObjectBase(ctx, prices), d.product, `${param}[price_data]`);
     // Prices created inline are not offered for reuse (Stripe creates them inactive).
+    if (draftOf(ctx)) return canonicalize({ ...price, active: false });
     return insertObject(ctx, prices, { ...price, active: false });
   }
   if (p.price === undefined || p.price === null) throw missingParam(`${param}[price]`);
@@ -111,11 +132,29 @@ async function taxRateIds(ctx: ReadContext, ids: string[] | null | undefined, pa
 async function newItem(ctx: WriteContext, sub: Obj, p: Params, param: string, created: number): Promise<Obj> {
   const price = await resolvePrice(ctx, p, param);
   return {
-    id: ctx.services.ids.id('si'), object: 'subscription_item', billing_thresholds: null, created,
+    id: ctx.services.ids.id('si'), object: 'subscription_item', billing_thresholds: itemThresholds(p.billing_thresholds, price, `${param}[billing_thresholds]`), created,
     current_period_end: 0, current_period_start: 0, discounts: [],
     metadata: applyMetadata({}, p.metadata, `${param}[metadata]`), plan: planOf(price), price: embeddedPrice(price),
     quantity: quantityOf(p, param, price), subscription: sub.id, tax_rates: await taxRateIds(ctx, p.tax_rates, `${param}[tax_rates]`),
   };
+}
+
+/** An item's billing_thresholds ({usage_gte}) from its param; only metered prices count usage. Wording of our own. */
+function itemThresholds(v: Params | null | undefined, price: Obj, param: string): Obj | null {
+  if (v === undefined || v === null) return null;
+  if (!Number.isInteger(v.usage_gte) || v.usage_gte < 1) throw invalidRequest('Invalid positive integer', `${param}[usage_gte]`, 'parameter_invalid_integer');
+  if (price.recurring?.usage_type !== 'metered') throw invalidRequest('Usage thresholds (`billing_thresholds[usage_gte]`) can only be set on items with metered prices.', param);
+  return { usage_gte: v.usage_gte };
+}
+
+/** A subscription's billing_thresholds ({amount_gte, reset_billing_cycle_anchor}) from its param. Wording of our own. */
+function subscriptionThresholds(v: Params | null | undefined): Obj | null {
+  if (v === undefined || v === null) return null;
+  if (v.amount_gte === undefined && v.reset_billing_cycle_anchor === undefined) throw missingParam('billing_thresholds[amount_gte]');
+  if (v.amount_gte !== undefined && (!Number.isInteger(v.amount_gte) || v.amount_gte < 1)) {
+    throw invalidRequest('Invalid positive integer', 'billing_thresholds[amount_gte]', 'parameter_invalid_integer');
+  }
+  return { amount_gte: v.amount_gte ?? null, reset_billing_cycle_anchor: v.reset_billing_cycle_anchor ?? null };
 }
 
 /** Discounts from `discounts[]` ({coupon} | {promotion_code} | {discount}): stored discount objects, their ids. */
@@ -132,6 +171,21 @@ async function discountIds(ctx: WriteContext, list: Params[] | null | undefined,
     }
     let coupon: Obj;
     let promo: string | null = null;
+    const draft = draftOf(ctx);
+    if (draft) {
+      // A preview redeems nothing: the coupon (or the promotion code's) is read, checked and left as it is.
+      const id = d.promotion_code ?? d.coupon;
+      const row = id ? await ctx.db.get(ctx.scope, id) : null;
+      if (!d.promotion_code && !d.coupon) throw invalidRequest('You must pass either `coupon`, `promotion_code` or `discount`.', param);
+      const kind = d.promotion_code ? 'promotion_code' : 'coupon';
+      if (!row || row.type !== kind || row.deleted) throw missingReference(d.promotion_code ? 'promotion code' : 'coupon', id, `${param}[${kind}]`);
+      const couponRow = kind === 'coupon' ? row : await ctx.db.get(ctx.scope, row.data.promotion.coupon);
+      if (!couponRow || couponRow.deleted || couponRefusal(couponRow.data, ctx.now())) throw invalidRequest(`Coupon expired: ${couponRow?.id ?? id}`, `${param}[${kind}]`);
+      const discount = buildDiscount(ctx, couponRow.data, kind === 'promotion_code' ? row.id : null, holder);
+      draft.discounts.push(canonicalize(discount));
+      out.push(discount.id);
+      continue;
+    }
     if (d.promotion_code) {
       const code = await redeemPromotionCode(ctx, d.promotion_code, { customer: holder.customer }, `${param}[promotion_code]`);
       coupon = (await ctx.db.get(ctx.scope, code.promotion.coupon))!.data;
@@ -217,7 +271,7 @@ async function createSubscription(ctx: WriteContext, p: Params, base: Obj): Prom
     billing_mode: p.billing_mode?.type === 'classic'
       ? { flexible: null, type: 'classic', updated_at: now }
       : { flexible: { proration_discounts: p.billing_mode?.flexible?.proration_discounts ?? 'included' }, type: 'flexible', updated_at: now },
-    billing_schedules: [], billing_thresholds: null,
+    billing_schedules: [], billing_thresholds: subscriptionThresholds(p.billing_thresholds),
     cancel_at: null, cancel_at_period_end: false, canceled_at: null,
     cancellation_details: { comment: null, feedback: null, reason: null },
     collection_method: collection, currency: '', customer: customer.id, customer_account: null,
@@ -383,7 +437,7 @@ async function addInvoiceItemLines(ctx: WriteContext, sub: Obj, list: Params[], 
     if (a.price_data) {
       const d = a.price_data;
       const built = await buildPrice(ctx, { currency: d.currency, unit_amount: d.unit_amount, unit_amount_decimal: d.unit_amount_decimal, tax_behavior: d.tax_behavior }, newObjectBase(ctx, prices), d.product, `${param}[price_data]`);
-      price = await insertObject(ctx, prices, { ...built, active: false });
+      price = draftOf(ctx) ? canonicalize({ ...built, active: false }) : await insertObject(ctx, prices, { ...built, active: false });
     } else {
       if (!a.price) throw missingParam(`${param}[price]`);
       const row = await ctx.db.get(ctx.scope, a.price);
@@ -433,6 +487,21 @@ export async function createSubscriptionRoute(outer: WriteContext, p: Params): P
   return data;
 }
 
+/**
+ * The subscription POST /v1/subscriptions would create with `p` and its first invoice's lines, in
+ * a preview context (previewContext): nothing is written.
+ */
+export async function draftSubscription(ctx: WriteContext, p: Params): Promise<{ sub: Obj; lines: BillingLine[] }> {
+  if (!draftOf(ctx)) throw new Error('draftSubscription needs a preview context');
+  const built: any = await createSubscription(ctx, p, newObjectBase(ctx, subscriptions));
+  const sub: Obj = canonicalize(built.sub);
+  const lines = [
+    ...(await firstLines(ctx, sub, built.start, built.now, built.prorate)),
+    ...(await addInvoiceItemLines(ctx, sub, built.addInvoiceItems, built.now)),
+  ];
+  return { sub, lines };
+}
+
 /** A context whose now() is the customer's time (its test clock's), for routes acting on its objects. */
 export async function customerTime(ctx: WriteContext, customerId: string): Promise<WriteContext> {
   const row = await ctx.db.get(ctx.scope, customerId);
@@ -460,6 +529,7 @@ export async function applyItemChanges(ctx: WriteContext, sub: Obj, list: Params
         it.plan = planOf(price);
       }
       if (ip.quantity !== undefined) it.quantity = quantityOf(ip, param, it.price);
+      if (ip.billing_thresholds !== undefined) it.billing_thresholds = itemThresholds(ip.billing_thresholds, it.price, `${param}[billing_thresholds]`);
       if (ip.metadata !== undefined) it.metadata = applyMetadata(it.metadata, ip.metadata, `${param}[metadata]`);
       if (ip.tax_rates !== undefined) it.tax_rates = await taxRateIds(ctx, ip.tax_rates, `${param}[tax_rates]`);
       items[idx] = it;
@@ -536,6 +606,7 @@ export async function updateSubscription(outer: WriteContext, row: StoredObject,
     sub.days_until_due = p.days_until_due;
   }
   if (p.default_tax_rates !== undefined) sub.default_tax_rates = await taxRateIds(ctx, p.default_tax_rates, 'default_tax_rates');
+  if (p.billing_thresholds !== undefined) sub.billing_thresholds = subscriptionThresholds(p.billing_thresholds);
   if (p.discounts !== undefined) sub.discounts = await discountIds(ctx, p.discounts, { customer: sub.customer, subscription: sub.id }, sub.discounts);
   if (p.pause_collection !== undefined) {
     sub.pause_collection = p.pause_collection === null ? null : { behavior: p.pause_collection.behavior, resumes_at: p.pause_collection.resumes_at ?? null };
@@ -658,6 +729,7 @@ async function resumeRoute(outer: WriteContext, id: string, p: Params): Promise<
   const sub = structuredClone(row.data);
   const anchorNow = (p.billing_cycle_anchor ?? 'now') === 'now';
   sub.status = 'active';
+  delete sub.status_details;
   if (anchorNow) {
     sub.billing_cycle_anchor = now;
     for (const it of sub.items.data) {
@@ -686,6 +758,79 @@ async function resumeRoute(outer: WriteContext, id: string, p: Params): Promise<
   const saved = await saveSubscription(ctx, row, sub);
   await emitEvent(ctx, 'customer.subscription.resumed', saved);
   return saved;
+}
+
+// POST /v1/subscriptions/{id}/pause (API 2026-09-30.endive): the subscription goes to `paused`
+// (status_details.paused: pause_requested), stops renewing and invoicing until resumed. What was
+// billed for the rest of the period is credited (bill_for.unused_time_from: now, the whole
+// current period from item_current_period_start, or none) and metered usage so far is billed
+// (bill_for.outstanding_usage_through: now | none), as pending invoice items (the resumption
+// invoice picks them up) or on an invoice now (invoicing_behavior=invoice). Stripe's conditions:
+// flexible billing mode, no attached schedule; ours besides: status active or trialing,
+// charge_automatically (resume is only for charge_automatically). Wording of our own.
+async function pauseRoute(outer: WriteContext, id: string, p: Params): Promise<Obj> {
+  const row = await lockSubscription(outer, id);
+  if (!row) throw await missingObject(outer, 'subscription', 'subscription', id);
+  const ctx = await customerTime(outer, row.data.customer);
+  const sub: Obj = structuredClone(row.data);
+  if (sub.schedule) {
+    throw invalidRequest(`You cannot pause a subscription that is attached to a subscription schedule (\`${sub.schedule}\`). Release the schedule first.`);
+  }
+  if (sub.billing_mode?.type !== 'flexible') {
+    throw invalidRequest('Only subscriptions with `billing_mode[type]=flexible` can be paused. Migrate the subscription to flexible billing mode first.');
+  }
+  if (!['active', 'trialing'].includes(sub.status)) {
+    throw invalidRequest(`You cannot pause a subscription with \`status=${sub.status}\`. Only subscriptions with \`status=active\` or \`status=trialing\` can be paused.`);
+  }
+  if (sub.collection_method !== 'charge_automatically') {
+    throw invalidRequest('Only subscriptions with `collection_method=charge_automatically` can be paused.');
+  }
+  const now = ctx.now();
+  const unused: string = p.bill_for?.unused_time_from?.type ?? 'now';
+  const usage: string = p.bill_for?.outstanding_usage_through?.type ?? 'now';
+  const lines: BillingLine[] = [];
+  if (unused !== 'none') {
+    for (const it of sub.items.data as Obj[]) {
+      if (isMetered(it.price)) continue;
+      const from = unused === 'item_current_period_start' ? it.current_period_start : now;
+      lines.push(...await prorationsFor(ctx, sub, [it], [], from));
+    }
+  }
+  if (usage === 'now' && sub.status !== 'trialing') {
+    const metered = (sub.items.data as Obj[]).filter((it) => isMetered(it.price));
+    lines.push(...(await meteredLines(ctx, sub, metered, (it) => ({ start: it.current_period_start, end: now }))).filter((l) => l.quantity > 0));
+    // The usage billed now is not billed again: the metered items' periods restart at the pause.
+    for (const it of metered) it.current_period_start = now;
+  }
+  if ((p.invoicing_behavior ?? 'pending_invoice_item') === 'invoice' && lines.length) {
+    const outcome = await invoicing().invoice(ctx, { subscription: sub, billing_reason: 'subscription_update', lines, includePending: true, collect: 'now' });
+    sub.latest_invoice = outcome.invoice.id;
+  } else {
+    for (const l of lines) await invoicing().pendingItem(ctx, sub, l);
+  }
+  sub.status = 'paused';
+  sub.status_details = { paused: { subscription: { type: 'pause_requested' }, transitioned_at: now, type: 'subscription' } };
+  const latest = (await lockSubscription(ctx, id))!;
+  const saved = await saveSubscription(ctx, latest, { ...structuredClone(latest.data), status: sub.status, status_details: sub.status_details, latest_invoice: sub.latest_invoice, items: sub.items });
+  await emitEvent(ctx, 'customer.subscription.paused', saved);
+  return saved;
+}
+
+// POST /v1/subscriptions/{id}/migrate: classic → flexible billing mode (never back: "You can't
+// migrate a subscription from flexible billing mode to classic billing mode"). Wording of our own.
+async function migrateRoute(outer: WriteContext, id: string, p: Params): Promise<Obj> {
+  const row = await lockSubscription(outer, id);
+  if (!row) throw await missingObject(outer, 'subscription', 'subscription', id);
+  const ctx = await customerTime(outer, row.data.customer);
+  const sub: Obj = structuredClone(row.data);
+  if (['canceled', 'incomplete_expired'].includes(sub.status)) {
+    throw invalidRequest(`You cannot migrate a subscription with \`status=${sub.status}\`.`);
+  }
+  if (sub.billing_mode?.type === 'flexible') {
+    throw invalidRequest('This subscription already uses `billing_mode[type]=flexible`.', 'billing_mode[type]');
+  }
+  sub.billing_mode = { flexible: { proration_discounts: p.billing_mode?.flexible?.proration_discounts ?? 'included' }, type: 'flexible', updated_at: ctx.now() };
+  return saveSubscription(ctx, row, sub);
 }
 
 async function deleteDiscountRoute(outer: WriteContext, id: string): Promise<Obj> {
@@ -742,6 +887,8 @@ function operations(def: ResourceDef): Operation[] {
     },
     { method: 'DELETE', path: `${def.path}/{id}`, write: true, handler: (ctx, p, path) => cancelRoute(ctx as WriteContext, path.id!, p) },
     { method: 'POST', path: `${def.path}/{id}/resume`, write: true, handler: (ctx, p, path) => resumeRoute(ctx as WriteContext, path.id!, p) },
+    { method: 'POST', path: `${def.path}/{id}/pause`, write: true, handler: (ctx, p, path) => pauseRoute(ctx as WriteContext, path.id!, p) },
+    { method: 'POST', path: `${def.path}/{id}/migrate`, write: true, handler: (ctx, p, path) => migrateRoute(ctx as WriteContext, path.id!, p) },
     { method: 'DELETE', path: `${def.path}/{id}/discount`, write: true, handler: (ctx, _p, path) => deleteDiscountRoute(ctx as WriteContext, path.id!) },
     {
       method: 'GET', path: def.path, write: false, returnsList: true,

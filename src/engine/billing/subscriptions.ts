@@ -56,11 +56,16 @@ export const recurrenceOf = (price: Obj): Recurrence => ({ interval: price.recur
  * advances, which is ctx.now() inside a timer), the server's clock otherwise.
  */
 export async function customerNow(ctx: ReadContext, customer: Obj): Promise<number> {
+  const at = (ctx as any)[PREVIEW_AT];
+  if (typeof at === 'number') return at;
   if (!customer.test_clock) return ctx.now();
   const clock = await ctx.db.get(ctx.scope, customer.test_clock);
   if (!clock || clock.deleted) return ctx.now();
   return clock.data.status === 'advancing' ? ctx.now() : clock.data.frozen_time;
 }
+
+/** A context property: the moment a preview (create_preview of a future start) computes at, in place of the customer's time. */
+export const PREVIEW_AT = Symbol('preview at');
 
 /** Money as Stripe writes it in line descriptions: $10.00, €9.50, ¥500. */
 export function money(amount: number, currency: string): string {
@@ -180,6 +185,63 @@ export function nextRenewalAt(sub: Obj): number | null {
   return at;
 }
 
+// ---- Billing thresholds
+// billing_thresholds.amount_gte (the subscription) and usage_gte (its metered items): when the
+// metered usage of the current period reaches one, the subscription is invoiced at once
+// (billing_reason subscription_threshold) for the usage so far, and, with
+// reset_billing_cycle_anchor, starts a new billing period then (its licensed items' unused time
+// credited, the new period billed). Usage is checked by a timer at every whole hour
+// ('subscription.threshold'), an approximation of Stripe's evaluation as usage is reported.
+export const THRESHOLD_KIND = 'subscription.threshold';
+export const THRESHOLD_CHECK_SECONDS = 3600;
+
+const hasThresholds = (sub: Obj) => (sub.billing_thresholds?.amount_gte ?? null) !== null
+  || sub.items.data.some((it: Obj) => (it.billing_thresholds?.usage_gte ?? null) !== null);
+
+/** The next whole hour after `now` at which a subscription with thresholds checks its usage, or null. */
+export function thresholdCheckAt(sub: Obj, now: number): number | null {
+  if (!['active', 'past_due'].includes(sub.status) || !hasThresholds(sub)) return null;
+  return (Math.floor(now / THRESHOLD_CHECK_SECONDS) + 1) * THRESHOLD_CHECK_SECONDS;
+}
+
+async function checkThresholds(ctx: WriteContext, id: string): Promise<void> {
+  const row = await lockSubscription(ctx, id);
+  if (!row) return;
+  const sub: Obj = structuredClone(row.data);
+  const now = ctx.now();
+  if (thresholdCheckAt(sub, now) === null) { await syncTimers(ctx, sub); return; }
+  const metered = (sub.items.data as Obj[]).filter((it) => isMetered(it.price));
+  const usage = await meteredLines(ctx, sub, metered, (it) => ({ start: it.current_period_start, end: now }));
+  const amount = usage.reduce((a, l) => a + l.amount, 0);
+  const amountHit = (sub.billing_thresholds?.amount_gte ?? null) !== null && amount >= sub.billing_thresholds.amount_gte;
+  const usageHit = metered.some((it) => {
+    const gte = it.billing_thresholds?.usage_gte ?? null;
+    return gte !== null && (usage.find((l) => l.subscription_item === it.id)?.quantity ?? 0) >= gte;
+  });
+  if (!amountHit && !usageHit) { await syncTimers(ctx, sub); return; }
+  const lines: BillingLine[] = usage.filter((l) => l.quantity > 0);
+  if (sub.billing_thresholds?.reset_billing_cycle_anchor) {
+    // A new billing period starts now: the licensed items' unused time is credited, the new period billed.
+    const licensed = (sub.items.data as Obj[]).filter((it) => !isMetered(it.price));
+    lines.push(...await prorationsFor(ctx, sub, licensed, [], now));
+    sub.billing_cycle_anchor = now;
+    for (const it of sub.items.data) {
+      it.current_period_start = now;
+      it.current_period_end = nextBoundaryAfter(now, recurrenceOf(it.price), now);
+    }
+    lines.push(...await cycleLines(ctx, sub, licensed.map((l) => sub.items.data.find((x: Obj) => x.id === l.id))));
+  } else {
+    // The usage billed now is not billed again at the period's end.
+    for (const it of sub.items.data) if (isMetered(it.price)) it.current_period_start = now;
+  }
+  const outcome = await invoicing().invoice(ctx, { subscription: sub, billing_reason: 'subscription_threshold', lines, includePending: true, collect: 'auto' });
+  sub.latest_invoice = outcome.invoice.id;
+  const latest = (await lockSubscription(ctx, id))!;
+  await saveSubscription(ctx, latest, { ...structuredClone(latest.data), items: sub.items, billing_cycle_anchor: sub.billing_cycle_anchor, latest_invoice: sub.latest_invoice });
+}
+
+registerTimeHandler(THRESHOLD_KIND, { run: async (ctx, item) => { await checkThresholds(ctx, item.key); } });
+
 /** Re-schedules every timer of the subscription from its state. */
 export async function syncTimers(ctx: WriteContext, sub: Obj): Promise<void> {
   const clock = sub.test_clock ?? null;
@@ -200,6 +262,9 @@ export async function syncTimers(ctx: WriteContext, sub: Obj): Promise<void> {
   if (upcoming !== null && upcoming - UPCOMING_RENEWAL_SECONDS > ctx.now()) {
     await scheduleTimer(ctx, { kind: UPCOMING_KIND, key: sub.id, at: upcoming - UPCOMING_RENEWAL_SECONDS, testClock: clock });
   } else await cancelTimer(ctx, UPCOMING_KIND, sub.id);
+  const check = thresholdCheckAt(sub, ctx.now());
+  if (check !== null) await scheduleTimer(ctx, { kind: THRESHOLD_KIND, key: sub.id, at: check, testClock: clock });
+  else await cancelTimer(ctx, THRESHOLD_KIND, sub.id);
   const resumes = sub.pause_collection?.resumes_at ?? null;
   if (resumes !== null) await scheduleTimer(ctx, { kind: 'subscription.pause_resume', key: sub.id, at: resumes, testClock: clock });
   else await cancelTimer(ctx, 'subscription.pause_resume', sub.id);
@@ -227,7 +292,7 @@ export function statusAfterFirstInvoice(outcome: InvoiceOutcome, sub: Obj): stri
 }
 
 /** Cancels now (at ctx.now()): status canceled, ended_at, customer.subscription.deleted. */
-export async function cancelNow(ctx: WriteContext, row: StoredObject, details: Obj | null, opts: { invoiceNow?: boolean; prorate?: boolean; reason?: string } = {}): Promise<Obj> {
+export async function cancelNow(ctx: WriteContext, row: StoredObject, details: Obj | null, opts: { invoiceNow?: boolean; prorate?: boolean; reason?: string; fromSchedule?: boolean } = {}): Promise<Obj> {
   const now = ctx.now();
   const sub = structuredClone(row.data);
   if (opts.prorate) {
@@ -247,8 +312,14 @@ export async function cancelNow(ctx: WriteContext, row: StoredObject, details: O
   await ctx.tx.update(ctx.scope, { id: row.id, version: row.version, data, index: indexEntries(subscriptionsDef, data) });
   await emitEvent(ctx, 'customer.subscription.deleted', data);
   await syncTimers(ctx, data);
+  // A subscription canceled outside its schedule (a request, cancel_at, dunning) ends the schedule.
+  if (data.schedule && !opts.fromSchedule && scheduleCancelHook) await scheduleCancelHook(ctx, data);
   return data;
 }
+
+/** Set by subscription schedules: what a schedule does when its subscription is canceled outside it. */
+let scheduleCancelHook: ((ctx: WriteContext, sub: Obj) => Promise<void>) | null = null;
+export function setScheduleCancelHook(fn: (ctx: WriteContext, sub: Obj) => Promise<void>): void { scheduleCancelHook = fn; }
 
 /** Rolls every item whose period ended at `at` into its next period; returns the renewed items (after). */
 function rollItems(sub: Obj, at: number): { before: Obj[]; after: Obj[] } {
@@ -325,6 +396,7 @@ async function renew(ctx: WriteContext, id: string): Promise<void> {
     }
     if (missingPm && behavior === 'pause' && sub.collection_method === 'charge_automatically') {
       sub.status = 'paused';
+      sub.status_details = { paused: { subscription: { type: 'trial_end_without_payment_method' }, transitioned_at: at, type: 'subscription' } };
       const saved = await saveSubscription(ctx, row, sub);
       await emitEvent(ctx, 'customer.subscription.paused', saved);
       return;
