@@ -97,39 +97,67 @@ describe('invoices: lifecycle', () => {
     const s = account();
     const c = await customerWithCard(s);
     const draft = await draftWith(s, c.id, [1000]);
-    await rejects(s.invoices.voidInvoice(draft.id), { status: 400, message: /only void an invoice that is open or uncollectible\. This invoice is draft/ });
-    await rejects(s.invoices.markUncollectible(draft.id), { status: 400, message: /mark an invoice as uncollectible if it is open\. This invoice is draft/ });
+    await rejects(s.invoices.voidInvoice(draft.id), { status: 400, message: "You can only pass in open invoices. This invoice isn't open." });
+    await rejects(s.invoices.markUncollectible(draft.id), { status: 400, message: "You can only pass in open invoices. This invoice isn't open." });
     const open = await s.invoices.finalizeInvoice(draft.id);
     await rejects(s.invoices.finalizeInvoice(open.id), { status: 400, message: "This invoice is already finalized, you can't re-finalize a non-draft invoice." });
-    await rejects(s.invoices.del(open.id), { status: 400, message: /only delete draft invoices/ });
+    await rejects(s.invoices.del(open.id), { status: 400, message: 'You can only delete draft invoices.' });
     const rate = await s.taxRates.create({ display_name: 'VAT', percentage: 10, inclusive: false });
-    await rejects(s.invoices.update(open.id, { default_tax_rates: [rate.id] }), { status: 400, message: /no longer a draft/, param: 'default_tax_rates' });
+    await rejects(s.invoices.update(open.id, { default_tax_rates: [rate.id] }), { status: 400, message: "Finalized invoices can't be updated in this way", param: 'default_tax_rates' });
     const updated = await s.invoices.update(open.id, { description: 'still editable', metadata: { k: 'v' } });
     assert.equal(updated.description, 'still editable');
     await rejects(s.invoiceItems.create({ customer: c.id, amount: 5, currency: 'usd', invoice: open.id }), { status: 400, message: /only add invoice items to draft invoices/, param: 'invoice' });
     const paid = await s.invoices.pay(open.id);
     await rejects(s.invoices.pay(paid.id), { status: 400, message: 'Invoice is already paid' });
-    await rejects(s.invoices.voidInvoice(paid.id), { status: 400, message: /This invoice is paid/ });
-    await rejects(s.invoices.markUncollectible(paid.id), { status: 400, message: /This invoice is paid/ });
-    await rejects(s.invoices.update(paid.id, { auto_advance: true }), { status: 400, message: /status `paid`/, param: 'auto_advance' });
+    await rejects(s.invoices.voidInvoice(paid.id), { status: 400, message: 'Invoices with `paid` payments cannot be voided.' });
+    await rejects(s.invoices.markUncollectible(paid.id), { status: 400, message: "You can only pass in open invoices. This invoice isn't open." });
+    await rejects(s.invoices.update(paid.id, { auto_advance: true }), { status: 400, message: "Finalized invoices can't be updated in this way", param: 'auto_advance' });
     assert.equal((await s.invoices.retrieve(paid.id)).status, 'paid');
     // open → uncollectible → paid; open → void; uncollectible → void; void → nothing.
     const u = await s.invoices.markUncollectible((await s.invoices.finalizeInvoice((await draftWith(s, c.id, [700])).id)).id);
     assert.equal(u.status, 'uncollectible');
     assert.equal(u.status_transitions.marked_uncollectible_at, T0);
-    await rejects(s.invoices.markUncollectible(u.id), { status: 400, message: /This invoice is uncollectible/ });
+    await rejects(s.invoices.markUncollectible(u.id), { status: 400, message: 'This invoice has already been marked uncollectible.' });
     assert.equal((await s.invoices.pay(u.id)).status, 'paid');
     const v = await s.invoices.voidInvoice((await s.invoices.finalizeInvoice((await draftWith(s, c.id, [800])).id)).id);
     assert.equal(v.status, 'void');
     assert.equal(v.amount_remaining, 0);
     assert.equal(v.status_transitions.voided_at, T0);
     await rejects(s.invoices.pay(v.id), { status: 400, message: /This invoice is void/ });
-    await rejects(s.invoices.voidInvoice(v.id), { status: 400, message: /This invoice is void/ });
+    await rejects(s.invoices.voidInvoice(v.id), { status: 400, message: "You can only pass in open invoices. This invoice isn't open." });
     const u2 = await s.invoices.markUncollectible((await s.invoices.finalizeInvoice((await draftWith(s, c.id, [900])).id)).id);
     assert.equal((await s.invoices.voidInvoice(u2.id)).status, 'void');
     const types = await eventTypes(s);
     assert.ok(types.includes('invoice.marked_uncollectible') && types.includes('invoice.voided'));
     await rejects(s.invoices.retrieve('in_missing'), { status: 404, message: "No such invoice: 'in_missing'", param: 'id', code: 'resource_missing' });
+  });
+
+  test('a missing invoice in the path: 404 resource_missing, the parameter named as Stripe names it', async () => {
+    const s = account();
+    const missing = { status: 404, message: "No such invoice: 'in_missing'", code: 'resource_missing' };
+    await rejects(s.invoices.listLineItems('in_missing'), { ...missing, param: 'invoice' });
+    await rejects(s.invoices.sendInvoice('in_missing'), { ...missing, param: 'invoice' });
+    await rejects(s.invoices.addLines('in_missing', { lines: [{ amount: 100, description: 'x' }] }), { ...missing, param: 'invoice' });
+    await rejects(s.invoices.update('in_missing', { description: 'x' }), { ...missing, param: 'id' });
+    await rejects(s.invoices.pay('in_missing'), { ...missing, param: 'id' });
+    await rejects(s.invoices.finalizeInvoice('in_missing'), { ...missing, param: 'id' });
+    await rejects(s.invoices.voidInvoice('in_missing'), { ...missing, param: 'id' });
+    await rejects(s.invoices.markUncollectible('in_missing'), { ...missing, param: 'id' });
+    // A deleted draft is missing too.
+    const c = await s.customers.create();
+    const draft = await draftWith(s, c.id, [100]);
+    await s.invoices.del(draft.id);
+    await rejects(s.invoices.listLineItems(draft.id), { ...missing, message: `No such invoice: '${draft.id}'`, param: 'invoice' });
+  });
+
+  test('line edits on a finalized invoice: invoice_not_editable', async () => {
+    const s = account();
+    const c = await s.customers.create();
+    const open = await s.invoices.finalizeInvoice((await draftWith(s, c.id, [100])).id);
+    const notEditable = { status: 400, message: 'Invalid invoice: This invoice is no longer editable', code: 'invoice_not_editable' };
+    await rejects(s.invoices.addLines(open.id, { lines: [{ amount: 100, description: 'x' }] }), notEditable);
+    await rejects(s.invoices.removeLines(open.id, { lines: [{ id: open.lines.data[0]!.id, behavior: 'delete' }] }), notEditable);
+    await rejects(s.invoices.updateLines(open.id, { lines: [{ id: open.lines.data[0]!.id, description: 'y' }] }), notEditable);
   });
 
   test('delete a draft: invoice.deleted, its items pending again; out-of-band payment', async () => {
@@ -183,8 +211,9 @@ describe('invoices: lifecycle', () => {
     const s = account();
     const c = await s.customers.create({ email: 'b@example.com' });
     await s.invoiceItems.create({ customer: c.id, amount: 4000, currency: 'usd' });
-    await rejects(s.invoices.create({ customer: c.id, collection_method: 'send_invoice' }), { status: 400, message: /days_until_due/, param: 'days_until_due' });
-    await rejects(s.invoices.create({ customer: c.id, days_until_due: 30 }), { status: 400, message: /cannot have `days_until_due`/, param: 'days_until_due' });
+    await rejects(s.invoices.create({ customer: c.id, collection_method: 'send_invoice' }), { status: 400, message: "If invoice collection method is 'send_invoice', you must specify 'due_date' or 'days_until_due'." });
+    await rejects(s.invoices.create({ customer: c.id, days_until_due: 30 }), { status: 400, message: "You can only specify 'due_date' or 'days_until_due' if invoice collection method is 'send_invoice'." });
+    await rejects(s.invoices.create({ customer: c.id, due_date: T0 + DAY }), { status: 400, message: "You can only specify 'due_date' or 'days_until_due' if invoice collection method is 'send_invoice'." });
     const draft = await s.invoices.create({ customer: c.id, collection_method: 'send_invoice', days_until_due: 30, pending_invoice_items_behavior: 'include' });
     assert.equal(draft.due_date, T0 + 30 * DAY);
     const sent = await s.invoices.sendInvoice(draft.id);
@@ -194,6 +223,8 @@ describe('invoices: lifecycle', () => {
     const charge = await customerWithCard(s);
     const auto = await s.invoices.finalizeInvoice((await draftWith(s, charge.id, [100])).id);
     await rejects(s.invoices.sendInvoice(auto.id), { status: 400, message: /collection_method is send_invoice/ });
+    const paid = await s.invoices.pay(sent.id, { paid_out_of_band: true });
+    await rejects(s.invoices.sendInvoice(paid.id), { status: 400, message: 'This invoice cannot be sent right now. Please contact us via https://support.stripe.com/contact with details, so we can help.' });
   });
 
   test('lines: the invoice embeds 10 with has_more, GET lines paginates in invoice order; update a line', async () => {

@@ -41,6 +41,8 @@ export const EMITTED_EVENT_TYPES: readonly string[] = [
   'invoice.finalized', 'invoice.marked_uncollectible', 'invoice.paid', 'invoice.payment_action_required',
   'invoice.payment_failed', 'invoice.payment_succeeded', 'invoice.sent', 'invoice.updated', 'invoice.voided',
   'invoice_payment.paid', 'invoiceitem.created', 'invoiceitem.deleted',
+  // A send_invoice invoice's due date (src/engine/billing/invoices.ts, due-date timers).
+  'invoice.overdue', 'invoice.will_be_due',
 
   // Payments' timed work, mandates, the billing catalogue and customer discounts.
   'balance.available', 'charge.expired', 'mandate.updated', 'invoice.upcoming',

@@ -17,7 +17,7 @@ import { emitEvent } from '../events/events.js';
 import { recordBalanceTransaction } from '../engine/ledger.js';
 import {
   BANK_SETTLE_SECONDS, MICRODEPOSIT_ATTEMPTS, MICRODEPOSIT_ERRORS, bankFee, bankOutcome, bankStaysProcessing, customerTestClock,
-  loadBankVerification, loadRefKey, microdepositOutcome, notifyPaymentIntentSucceeded, saveBankVerification,
+  loadBankVerification, loadRefKey, microdepositOutcome, notifyPaymentIntentFailed, notifyPaymentIntentSucceeded, saveBankVerification,
 } from '../engine/payments/index.js';
 import { activateMandate, createMandate } from './mandates.js';
 import { registerTimeHandler, scheduleTimer } from '../engine/scheduler.js';
@@ -202,7 +202,9 @@ async function settleBankDebit(w: WriteContext, id: string): Promise<void> {
       status: 'requires_payment_method', payment_method: null,
       last_payment_error: { charge: ch.id, code: failure.code, doc_url: `https://stripe.com/docs/error-codes/${failure.code.replace(/_/g, '-')}`, message: failure.message, payment_method: pmRow?.data ?? null, type: 'invalid_request_error' },
     });
-    await emitEvent(w, 'payment_intent.payment_failed', await write(w, piRow, pi, null));
+    const failedPi = await write(w, piRow, pi, null);
+    await emitEvent(w, 'payment_intent.payment_failed', failedPi);
+    await notifyPaymentIntentFailed(w, failedPi);
   }
 }
 

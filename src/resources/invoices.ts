@@ -20,7 +20,7 @@ import type { StoredObject } from '../store/store.js';
 import {
   INVOICE_ERRORS, invoiceEvent, addInvoiceLines, buildLine, clockContext, computeInvoice, createInvoice, finalizeInvoice, invoiceIndex,
   invoicePayments, loadInvoice, loadLines, markUncollectible, payInvoice, publicLine, recomputeInvoice, saveInvoice,
-  setInvoiceIndexer, storeDiscount, voidInvoice, pendingItems, lineFromItem, type LineInput,
+  setInvoiceIndexer, storeDiscount, voidInvoice, pendingItems, lineFromItem, scheduleDueDateTimers, type LineInput,
 } from '../engine/billing/invoices.js';
 import { buildDiscount } from './discounts.js';
 import { redeemCoupon } from './coupons.js';
@@ -60,10 +60,10 @@ export async function discountParams(ctx: WriteContext, list: Params[] | null, h
 function collectionParams(p: Params, current?: Obj): void {
   const method = p.collection_method ?? current?.collection_method ?? 'charge_automatically';
   if (p.days_until_due !== undefined && method !== 'send_invoice') {
-    throw invalidRequest("Invoices with `collection_method: 'charge_automatically'` cannot have `days_until_due`.", 'days_until_due');
+    throw invalidRequest("You can only specify 'due_date' or 'days_until_due' if invoice collection method is 'send_invoice'.");
   }
   if (p.due_date !== undefined && p.due_date !== null && method !== 'send_invoice') {
-    throw invalidRequest("Invoices with `collection_method: 'charge_automatically'` cannot have `due_date`.", 'due_date');
+    throw invalidRequest("You can only specify 'due_date' or 'days_until_due' if invoice collection method is 'send_invoice'.");
   }
 }
 
@@ -74,7 +74,7 @@ async function createFromParams(c: WriteContext, p: Params): Promise<Obj> {
   collectionParams(p);
   const method = p.collection_method ?? 'charge_automatically';
   if (method === 'send_invoice' && p.days_until_due === undefined && p.due_date === undefined) {
-    throw invalidRequest('Invoices with `collection_method: send_invoice` must have either `days_until_due` or `due_date` set.', 'days_until_due');
+    throw invalidRequest("If invoice collection method is 'send_invoice', you must specify 'due_date' or 'days_until_due'.");
   }
   if (p.default_payment_method) {
     const { requireAttached } = await import('./payment-methods.js');
@@ -126,9 +126,7 @@ async function updateInvoice(c: WriteContext, id: string, p: Params): Promise<Ob
   if (allowed) {
     for (const k of Object.keys(p)) {
       if (!allowed.has(k)) {
-        throw invalidRequest(status === 'open'
-          ? `Finalized invoices can't be updated in this way: you cannot update \`${k}\` on an invoice that is no longer a draft.`
-          : `You cannot update \`${k}\` on an invoice with status \`${status}\`.`, k);
+        throw INVOICE_ERRORS.finalizedUpdate(k);
       }
     }
   }
@@ -176,7 +174,9 @@ async function updateInvoice(c: WriteContext, id: string, p: Params): Promise<Ob
   }
   inv.metadata = applyMetadata(inv.metadata, p.metadata);
   if (status === 'draft') return recomputeInvoice(ctx, row, inv, null, 'invoice.updated');
-  return saveInvoice(ctx, row, inv);
+  const saved = await saveInvoice(ctx, row, inv);
+  if (saved.due_date !== row.data.due_date) await scheduleDueDateTimers(ctx, saved);
+  return saved;
 }
 
 async function deleteInvoice(ctx: WriteContext, id: string): Promise<Obj> {
@@ -201,8 +201,21 @@ async function deleteInvoice(ctx: WriteContext, id: string): Promise<Obj> {
   return { id, object: 'invoice', deleted: true };
 }
 
-async function withClock<T>(c: WriteContext, invoiceId: string, fn: (ctx: WriteContext) => Promise<T>): Promise<T> {
-  const row = await loadInvoice(c, invoiceId, false, 'id');
+/**
+ * A missing invoice named in the path: 404 resource_missing. Stripe names the parameter `id` on
+ * update / pay / finalize / void / mark_uncollectible and `invoice` on lines / send / add_lines
+ * (recorded from the live API).
+ */
+async function pathInvoice(ctx: ReadContext, id: string, param: 'id' | 'invoice'): Promise<StoredObject> {
+  try {
+    return await loadInvoice(ctx, id, false, 'id');
+  } catch (e) {
+    throw param === 'id' ? e : invalidRequest(`No such invoice: '${id}'`, param, 'resource_missing', 404);
+  }
+}
+
+async function withClock<T>(c: WriteContext, invoiceId: string, fn: (ctx: WriteContext) => Promise<T>, param: 'id' | 'invoice' = 'id'): Promise<T> {
+  const row = await pathInvoice(c, invoiceId, param);
   const customer = await c.db.get(c.scope, row.data.customer);
   return fn(customer ? await clockContext(c, customer.data) : c);
 }
@@ -274,7 +287,7 @@ async function addLines(c: WriteContext, id: string, p: Params): Promise<Obj> {
     for (const input of inputs) await createInvoiceItemForInvoice(ctx, row.data, { input });
     const fresh = await loadInvoice(ctx, id, true, 'id');
     return recomputeInvoice(ctx, fresh, structuredClone(fresh.data), null, 'invoice.updated');
-  });
+  }, 'invoice');
 }
 
 async function removeLines(c: WriteContext, id: string, p: Params): Promise<Obj> {
@@ -406,15 +419,14 @@ async function sendInvoice(c: WriteContext, id: string): Promise<Obj> {
   return withClock(c, id, async (ctx) => {
     const row = await loadInvoice(ctx, id, true, 'id');
     if (row.data.status === 'draft') {
-      const inv = await finalizeInvoice(ctx, id);
-      await invoiceEvent(ctx, 'invoice.sent', inv);
-      return inv;
+      if (row.data.collection_method !== 'send_invoice') throw INVOICE_ERRORS.sendStatus();
+      return finalizeInvoice(ctx, id, { send: true }); // invoice.sent once, after invoice.finalized
     }
-    if (row.data.status !== 'open') throw invalidRequest(`You can only send an invoice that is open. This invoice is ${row.data.status}.`);
+    if (row.data.status !== 'open') throw INVOICE_ERRORS.cannotSend();
     if (row.data.collection_method !== 'send_invoice') throw INVOICE_ERRORS.sendStatus();
     await invoiceEvent(ctx, 'invoice.sent', row.data);
     return row.data;
-  });
+  }, 'invoice');
 }
 
 const searchFields = {
@@ -471,7 +483,7 @@ export const invoices: ResourceDef = {
     },
     {
       method: 'GET', path: '/v1/invoices/{id}/lines', write: false, returnsList: true,
-      handler: async (ctx, p, path) => { await loadInvoice(ctx, path.id!, false, 'invoice'); return linesPage(ctx, path.id!, p); },
+      handler: async (ctx, p, path) => { await pathInvoice(ctx, path.id!, 'invoice'); return linesPage(ctx, path.id!, p); },
     },
     { method: 'POST', path: '/v1/invoices/{invoiceId}/lines/{id}', write: true, handler: (ctx, p, path) => updateLine(ctx as WriteContext, path.invoiceId!, path.id!, p) },
     { method: 'POST', path: '/v1/invoices/{id}/add_lines', write: true, handler: (ctx, p, path) => addLines(ctx as WriteContext, path.id!, p) },

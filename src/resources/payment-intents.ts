@@ -20,7 +20,7 @@ import {
 } from '../engine/payments/index.js';
 import type { StoredObject } from '../store/store.js';
 import { cancelTimer, registerTimeHandler, scheduleTimer } from '../engine/scheduler.js';
-import { customerTestClock, notifyPaymentIntentSucceeded } from '../engine/payments/index.js';
+import { customerTestClock, notifyPaymentIntentFailed, notifyPaymentIntentSucceeded } from '../engine/payments/index.js';
 import './bank-debits.js'; // registers the bank debits' settlement timer at load
 import { LEGACY_TYPES, cardPaymentMethodData } from './intent-params.js';
 import { eventCharge, insertCharge } from './charges.js';
@@ -65,6 +65,7 @@ async function savePi(ctx: WriteContext, row: StoredObject | null, next: Obj, ev
     : await ctx.tx.insert(ctx.scope, { id: data.id, type: 'payment_intent', created: data.created, data, index: indexEntries(paymentIntents, data) });
   if (eventType) await emitEvent(ctx, eventType, data);
   if (eventType === 'payment_intent.succeeded') await notifyPaymentIntentSucceeded(ctx, data);
+  if (eventType === 'payment_intent.payment_failed') await notifyPaymentIntentFailed(ctx, data);
   return { ...updated, data };
 }
 
@@ -239,7 +240,7 @@ async function load(ctx: ReadContext, id: string, forUpdate: boolean): Promise<S
   return row;
 }
 
-function threeDSUrl(ctx: ReadContext, pi: Obj): string {
+export function threeDSUrl(ctx: ReadContext, pi: Obj): string {
   const origin = ctx.origin ?? 'http://127.0.0.1:12111';
   return `${origin}/pinstripe/3ds/${ctx.scope.account}/${ctx.scope.livemode ? 'live' : 'test'}/${pi.id}?client_secret=${encodeURIComponent(pi.client_secret)}`;
 }

@@ -134,6 +134,8 @@ export interface InvoiceListener {
   actionRequired?(ctx: WriteContext, invoice: Obj): Promise<void> | void;
   voided?(ctx: WriteContext, invoice: Obj): Promise<void> | void;
   markedUncollectible?(ctx: WriteContext, invoice: Obj): Promise<void> | void;
+  /** A send_invoice invoice reached its due_date unpaid (a subscription goes past_due). */
+  pastDue?(ctx: WriteContext, invoice: Obj): Promise<void> | void;
 }
 
 const listeners: InvoiceListener[] = [];
@@ -174,18 +176,83 @@ export function configureDunning(c: Partial<DunningConfig>): DunningConfig {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Errors (Stripe-style messages; unverified ones are sentences of our own)
+// Due dates (send_invoice)
+//
+// Stripe emits invoice.will_be_due "X days before" and invoice.overdue "X days after" a
+// send_invoice invoice's due date, X being set in the account's automations (the "Invoice due
+// date upcoming" trigger); no default is documented. Pinstripe sends invoice.will_be_due 7 days
+// before and invoice.overdue 1 day after the due date of every open send_invoice invoice with
+// auto_advance (Stripe's automation stops when the invoice is paid, voided or auto_advance turns
+// off); PINSTRIPE_INVOICE_WILL_BE_DUE_DAYS / PINSTRIPE_INVOICE_OVERDUE_DAYS (comma-separated
+// days, `none` for never) or configureDueDates() set others. At the due date itself an unpaid
+// invoice makes its customer delinquent and its subscription past_due.
+
+export interface DueDateConfig {
+  /** Days before the due date at which invoice.will_be_due is emitted (one event per entry). */
+  willBeDueDays: number[];
+  /** Days after the due date at which invoice.overdue is emitted (one event per entry). */
+  overdueDays: number[];
+}
+export const DEFAULT_WILL_BE_DUE_DAYS = [7];
+export const DEFAULT_OVERDUE_DAYS = [1];
+const dueDates: DueDateConfig = {
+  willBeDueDays: parseDays(process.env.PINSTRIPE_INVOICE_WILL_BE_DUE_DAYS) ?? DEFAULT_WILL_BE_DUE_DAYS,
+  overdueDays: parseDays(process.env.PINSTRIPE_INVOICE_OVERDUE_DAYS) ?? DEFAULT_OVERDUE_DAYS,
+};
+function parseDays(v: string | undefined): number[] | undefined {
+  if (v === undefined || v.trim() === '') return undefined;
+  if (v.trim().toLowerCase() === 'none') return [];
+  const days = v.split(',').map((x) => Number(x.trim())).filter((n) => Number.isInteger(n) && n >= 0);
+  return days.length ? [...new Set(days)] : undefined;
+}
+export function configureDueDates(c: Partial<DueDateConfig>): DueDateConfig {
+  if (c.willBeDueDays) dueDates.willBeDueDays = [...c.willBeDueDays];
+  if (c.overdueDays) dueDates.overdueDays = [...c.overdueDays];
+  return { willBeDueDays: [...dueDates.willBeDueDays], overdueDays: [...dueDates.overdueDays] };
+}
+
+/** (Re)schedules an open send_invoice invoice's due-date timers from its due_date. */
+export async function scheduleDueDateTimers(ctx: WriteContext, inv: Obj): Promise<void> {
+  if (inv.status !== 'open' || inv.collection_method !== 'send_invoice' || typeof inv.due_date !== 'number') return;
+  const now = ctx.now();
+  const testClock = inv.test_clock ?? null;
+  for (const d of dueDates.willBeDueDays) {
+    const at = inv.due_date - d * 86_400;
+    if (at > now) await scheduleTimer(ctx, { kind: 'invoice.will_be_due', key: `${inv.id}:${d}`, at, testClock });
+    else await cancelTimer(ctx, 'invoice.will_be_due', `${inv.id}:${d}`);
+  }
+  await scheduleTimer(ctx, { kind: 'invoice.due', key: inv.id, at: Math.max(now, inv.due_date), testClock });
+  for (const d of dueDates.overdueDays) {
+    await scheduleTimer(ctx, { kind: 'invoice.overdue', key: `${inv.id}:${d}`, at: Math.max(now, inv.due_date + d * 86_400), testClock });
+  }
+}
+
+async function cancelDueDateTimers(ctx: WriteContext, id: string): Promise<void> {
+  for (const d of dueDates.willBeDueDays) await cancelTimer(ctx, 'invoice.will_be_due', `${id}:${d}`);
+  await cancelTimer(ctx, 'invoice.due', id);
+  for (const d of dueDates.overdueDays) await cancelTimer(ctx, 'invoice.overdue', `${id}:${d}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors. Stripe's own wording where it is known (recorded from the live API: re-pay,
+// re-finalize, void / mark_uncollectible / delete / send in the wrong state, edits of a
+// finalized invoice); the rest (marked "ours") are sentences of our own.
 
 const refuse = (message: string, param?: string) => invalidRequest(message, param);
 export const INVOICE_ERRORS = {
   alreadyPaid: () => refuse('Invoice is already paid'),
   notDraftFinalize: () => refuse("This invoice is already finalized, you can't re-finalize a non-draft invoice."),
+  /** ours */
   payStatus: (status: string) => refuse(`You can only pay an invoice that is open or uncollectible. This invoice is ${status}.`),
-  voidStatus: (status: string) => refuse(`You can only void an invoice that is open or uncollectible. This invoice is ${status}.`),
-  uncollectibleStatus: (status: string) => refuse(`You can only mark an invoice as uncollectible if it is open. This invoice is ${status}.`),
-  deleteStatus: () => refuse('You can only delete draft invoices. To remove a finalized invoice, void it instead.'),
-  notDraftLines: (id: string) => refuse(`Invoice ${id} is not a draft; its lines can no longer be changed.`),
+  notOpen: () => refuse("You can only pass in open invoices. This invoice isn't open."),
+  voidPaid: () => refuse('Invoices with `paid` payments cannot be voided.'),
+  alreadyUncollectible: () => refuse('This invoice has already been marked uncollectible.'),
+  deleteStatus: () => refuse('You can only delete draft invoices.'),
+  notDraftLines: (_id: string) => invalidRequest('Invalid invoice: This invoice is no longer editable', undefined, 'invoice_not_editable'),
+  /** ours */
   sendStatus: () => refuse('You can only send an invoice whose collection_method is send_invoice.'),
+  cannotSend: () => refuse('This invoice cannot be sent right now. Please contact us via https://support.stripe.com/contact with details, so we can help.'),
+  finalizedUpdate: (param: string) => refuse("Finalized invoices can't be updated in this way", param),
   noPaymentMethod: () => invalidRequest('This customer has no attached payment source or default payment method. Please consider adding a default payment method. For more information, visit https://docs.stripe.com/billing/subscriptions/payment-methods-setting#payment-method-priority.'),
   noLines: () => refuse('Nothing to invoice for customer', 'customer'),
 };
@@ -784,7 +851,7 @@ async function saveCustomer(ctx: WriteContext, row: StoredObject, next: Obj, eve
 // Finalize
 
 /** Finalizes a draft: number, balance applied, URLs, PaymentIntent for automatic collection. */
-export async function finalizeInvoice(ctx: WriteContext, id: string, o: { auto_advance?: boolean } = {}): Promise<Obj> {
+export async function finalizeInvoice(ctx: WriteContext, id: string, o: { auto_advance?: boolean; send?: boolean } = {}): Promise<Obj> {
   const row = await loadInvoice(ctx, id, true);
   if (row.data.status !== 'draft') throw INVOICE_ERRORS.notDraftFinalize();
   const inv = structuredClone(row.data);
@@ -846,6 +913,11 @@ export async function finalizeInvoice(ctx: WriteContext, id: string, o: { auto_a
   } else if (data.collection_method === 'charge_automatically' && data.auto_advance) {
     // Automatic collection: the payment attempt follows finalization.
     await scheduleTimer(ctx, { kind: 'invoice.pay', key: id, at: now, testClock: data.test_clock ?? null });
+  } else if (data.collection_method === 'send_invoice') {
+    // Automatic collection of a send_invoice invoice is emailing it (invoice.sent; test mode
+    // sends no email); /send sends it explicitly. Its due date then has timers of its own.
+    if (o.send || data.auto_advance) await invoiceEvent(ctx, 'invoice.sent', data);
+    await scheduleDueDateTimers(ctx, data);
   }
   void saved;
   return data;
@@ -915,6 +987,7 @@ async function markPaid(ctx: WriteContext, row: StoredObject, inv: Obj, amountPa
   const now = ctx.now();
   await cancelTimer(ctx, 'invoice.retry', inv.id);
   await cancelTimer(ctx, 'invoice.pay', inv.id);
+  await cancelDueDateTimers(ctx, inv.id);
   inv.status = 'paid';
   inv.amount_paid = amountPaid;
   inv.amount_remaining = 0;
@@ -974,6 +1047,7 @@ export async function payInvoice(ctx: WriteContext, id: string, o: PayOptions = 
   } catch (err) {
     if (err instanceof StripeError && err.commit) {
       const action = err.fields.code === 'authentication_required' || (err.fields as Obj).decline_code === 'authentication_required';
+      if (action && o.automatic) await intentRequiresAction(ctx, piRow.id, pmId);
       const fresh = await loadInvoice(ctx, id, true);
       await recordFailure(ctx, fresh, structuredClone(fresh.data), { automatic: !!o.automatic, actionRequired: action });
       if (o.automatic) return (await loadInvoice(ctx, id)).data;
@@ -1023,11 +1097,56 @@ async function settleFromIntent(ctx: WriteContext, pi: Obj): Promise<void> {
   await markPaid(cctx, row, inv, pi.amount_received ?? inv.amount_remaining, false);
 }
 
-registerPaymentIntentListener({ succeeded: settleFromIntent });
+/** The open invoice (row locked) whose default invoice_payment is this PaymentIntent's, if any. */
+async function invoiceOfIntent(ctx: WriteContext, piId: string): Promise<StoredObject | null> {
+  const payments = await ctx.tx.scan(ctx.scope, { type: INVOICE_PAYMENT, index: { field: 'payment_intent', value: piId }, direction: 'older', limit: 10 });
+  const payment = payments.find((r) => !r.deleted && r.data.status === 'open' && r.data.payment?.payment_intent === piId);
+  if (!payment) return null;
+  const row = await ctx.tx.getForUpdate(ctx.scope, payment.data.invoice);
+  if (!row || row.deleted || row.type !== INVOICE || (row.data.status !== 'open' && row.data.status !== 'uncollectible')) return null;
+  return row;
+}
 
-async function recordFailure(ctx: WriteContext, row: StoredObject, inv: Obj, f: { automatic: boolean; actionRequired: boolean; noRetry?: boolean }): Promise<Obj> {
+/**
+ * An invoice's PaymentIntent failed outside payInvoice (the customer confirmed the invoice's
+ * confirmation_secret with Stripe.js and a declining card, or failed the 3-D Secure page): the
+ * invoice stays open and records the attempt (invoice.updated, invoice.payment_failed; a renewal's
+ * subscription goes past_due), with no automatic retry scheduled for it.
+ */
+async function failFromIntent(ctx: WriteContext, pi: Obj): Promise<void> {
+  if (confirmingByCtx.get(ctx)?.has(pi.id)) return;
+  const row = await invoiceOfIntent(ctx, pi.id);
+  if (!row) return;
+  const customer = (await ctx.tx.get(ctx.scope, row.data.customer))?.data;
+  const cctx = customer ? await clockContext(ctx, customer) : ctx;
+  await recordFailure(cctx, row, structuredClone(row.data), { automatic: false, actionRequired: false, customerSide: true });
+}
+
+registerPaymentIntentListener({ succeeded: settleFromIntent, failed: failFromIntent });
+
+/**
+ * An off-session attempt declined for authentication_required (a 3-D Secure card): Stripe Billing
+ * leaves the invoice's PaymentIntent in requires_action with the payment method, so the customer
+ * can authenticate on-session (the hosted invoice page, Stripe.js handleNextAction, the 3-D Secure
+ * page), which pays the invoice (settleFromIntent).
+ */
+async function intentRequiresAction(ctx: WriteContext, piId: string, paymentMethod: string): Promise<void> {
+  const row = await ctx.tx.getForUpdate(ctx.scope, piId);
+  if (!row || row.data.status !== 'requires_payment_method') return;
+  const { paymentIntents, threeDSUrl } = await import('../../resources/payment-intents.js');
+  const { indexEntries } = await import('../../resources/define.js');
+  const next: Obj = { ...row.data, status: 'requires_action', payment_method: paymentMethod, last_payment_error: null };
+  next.next_action = { type: 'use_stripe_sdk', use_stripe_sdk: { source: `src_${ctx.services.ids.random(24)}`, stripe_js: threeDSUrl(ctx, next), type: 'three_d_secure_redirect' } };
+  const data = canonicalize(next);
+  await ctx.tx.update(ctx.scope, { id: row.id, version: row.version, data, index: indexEntries(paymentIntents, data) });
+  await emitEvent(ctx, 'payment_intent.requires_action', data);
+}
+
+async function recordFailure(ctx: WriteContext, row: StoredObject, inv: Obj, f: { automatic: boolean; actionRequired: boolean; noRetry?: boolean; customerSide?: boolean }): Promise<Obj> {
   const now = ctx.now();
-  inv.attempt_count += 1;
+  // "Any payment attempt counts as the first attempt, and subsequently only automatic retries
+  // increment the attempt count": a customer's own attempt counts only as the first.
+  inv.attempt_count = f.customerSide ? Math.max(1, inv.attempt_count) : inv.attempt_count + 1;
   inv.attempted = true;
   let final = false;
   if (f.automatic && !f.noRetry) {
@@ -1093,10 +1212,11 @@ export async function attemptInvoicePayment(ctx: WriteContext, id: string): Prom
 export async function voidInvoice(ctx: WriteContext, id: string): Promise<Obj> {
   const row = await loadInvoice(ctx, id, true);
   const inv = structuredClone(row.data);
-  if (inv.status === 'paid') throw INVOICE_ERRORS.voidStatus('paid');
-  if (inv.status !== 'open' && inv.status !== 'uncollectible') throw INVOICE_ERRORS.voidStatus(inv.status);
+  if (inv.status === 'paid') throw INVOICE_ERRORS.voidPaid();
+  if (inv.status !== 'open' && inv.status !== 'uncollectible') throw INVOICE_ERRORS.notOpen();
   await cancelTimer(ctx, 'invoice.retry', id);
   await cancelTimer(ctx, 'invoice.pay', id);
+  await cancelDueDateTimers(ctx, id);
   inv.status = 'void';
   inv.amount_remaining = 0;
   inv.next_payment_attempt = null;
@@ -1122,12 +1242,15 @@ export async function voidInvoice(ctx: WriteContext, id: string): Promise<Obj> {
 export async function markUncollectible(ctx: WriteContext, id: string): Promise<Obj> {
   const row = await loadInvoice(ctx, id, true);
   const inv = structuredClone(row.data);
-  if (inv.status !== 'open') throw INVOICE_ERRORS.uncollectibleStatus(inv.status);
+  if (inv.status === 'uncollectible') throw INVOICE_ERRORS.alreadyUncollectible();
+  if (inv.status !== 'open') throw INVOICE_ERRORS.notOpen();
   await cancelTimer(ctx, 'invoice.retry', id);
   inv.status = 'uncollectible';
   inv.next_payment_attempt = null;
   inv.status_transitions = { ...inv.status_transitions, marked_uncollectible_at: ctx.now() };
   const { data } = await writeInvoice(ctx, row, inv, 'invoice.marked_uncollectible');
+  // Stripe: "Paying an invoice or marking it uncollectible via the API will set [delinquent] to false."
+  await setDelinquent(ctx, inv.customer, false);
   await notify('markedUncollectible', ctx, data);
   return data;
 }
@@ -1162,4 +1285,43 @@ registerTimeHandler('invoice.pay', {
 
 registerTimeHandler('invoice.retry', {
   async run(ctx, item) { await attemptInvoicePayment(ctx, item.key); },
+});
+
+/** An open send_invoice invoice whose due-date timer is current (the due date may have moved since). */
+async function dueInvoice(ctx: WriteContext, id: string, at: number, offsetDays: number): Promise<{ row: StoredObject; inv: Obj } | null> {
+  const row = await ctx.tx.getForUpdate(ctx.scope, id);
+  if (!row || row.deleted || row.type !== INVOICE) return null;
+  const inv = row.data;
+  if (inv.status !== 'open' || inv.collection_method !== 'send_invoice' || typeof inv.due_date !== 'number') return null;
+  if (inv.due_date + offsetDays * 86_400 > at) return null; // the due date moved later (its timer moved too)
+  return { row, inv };
+}
+const splitKey = (key: string): [string, number] => {
+  const i = key.lastIndexOf(':');
+  return [key.slice(0, i), Number(key.slice(i + 1))];
+};
+
+registerTimeHandler('invoice.will_be_due', {
+  async run(ctx, item) {
+    const [id, days] = splitKey(item.key);
+    const found = await dueInvoice(ctx, id, item.at, -days);
+    if (found?.inv.auto_advance) await invoiceEvent(ctx, 'invoice.will_be_due', found.inv);
+  },
+});
+
+registerTimeHandler('invoice.due', {
+  async run(ctx, item) {
+    const found = await dueInvoice(ctx, item.key, item.at, 0);
+    if (!found) return;
+    await setDelinquent(ctx, found.inv.customer, true);
+    await notify('pastDue', ctx, found.inv);
+  },
+});
+
+registerTimeHandler('invoice.overdue', {
+  async run(ctx, item) {
+    const [id, days] = splitKey(item.key);
+    const found = await dueInvoice(ctx, id, item.at, days);
+    if (found?.inv.auto_advance) await invoiceEvent(ctx, 'invoice.overdue', found.inv);
+  },
 });

@@ -101,4 +101,5 @@ registerInvoiceListener({
   actionRequired: (ctx, invoice) => notifySubscriptionInvoice(ctx, { type: 'action_required', invoice }),
   voided: (ctx, invoice) => notifySubscriptionInvoice(ctx, { type: 'voided', invoice }),
   markedUncollectible: (ctx, invoice) => notifySubscriptionInvoice(ctx, { type: 'uncollectible', invoice }),
+  pastDue: (ctx, invoice) => notifySubscriptionInvoice(ctx, { type: 'past_due_date', invoice }),
 });

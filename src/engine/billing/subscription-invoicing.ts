@@ -50,7 +50,7 @@ export interface InvoiceOutcome {
 
 /** Callbacks from the invoices engine about a subscription's invoices. */
 export interface InvoiceNotice {
-  type: 'paid' | 'payment_failed' | 'action_required' | 'final_attempt_failed' | 'voided' | 'uncollectible';
+  type: 'paid' | 'payment_failed' | 'action_required' | 'final_attempt_failed' | 'voided' | 'uncollectible' | 'past_due_date';
   invoice: Obj;
 }
 

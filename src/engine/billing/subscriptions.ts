@@ -484,6 +484,11 @@ onSubscriptionInvoice(async (ctx, n) => {
       if (sub.status === 'active' && isLatest && n.invoice.billing_reason !== 'subscription_create') sub.status = 'past_due';
       else return;
       break;
+    case 'past_due_date':
+      // send_invoice: "becomes past_due when its invoice is not paid by the due date".
+      if (sub.status === 'active' && sub.collection_method === 'send_invoice') sub.status = 'past_due';
+      else return;
+      break;
     case 'final_attempt_failed':
       if (!['active', 'past_due'].includes(sub.status) || !isLatest) return;
       if (finalFailure === 'cancel') { await cancelNow(ctx, row, null, { reason: 'payment_failed' }); return; }
