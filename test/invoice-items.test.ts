@@ -63,7 +63,7 @@ describe('invoice items', () => {
     assert.equal((await s.invoices.retrieve(draft.id)).total, 1500);
     await s.invoices.finalizeInvoice(draft.id);
     await rejects(s.invoiceItems.update(ii.id, { amount: 1 }), { status: 400, message: /no longer a draft/ });
-    await rejects(s.invoiceItems.del(ii.id), { status: 400, message: /no longer a draft/ });
+    await rejects(s.invoiceItems.del(ii.id), { status: 400, message: "Can't delete an invoice item that is attached to an invoice that is no longer editable" });
     await rejects(s.invoiceItems.retrieve(ii2.id), { status: 404, message: `No such invoiceitem: '${ii2.id}'`, param: 'id', code: 'resource_missing' });
     const other = await s.customers.create({});
     await rejects(s.invoiceItems.create({ customer: other.id, amount: 1, currency: 'usd', invoice: draft.id }), { status: 400, message: /no longer editable/, param: 'invoice' });

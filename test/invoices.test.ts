@@ -137,6 +137,8 @@ describe('invoices: lifecycle', () => {
     const missing = { status: 404, message: "No such invoice: 'in_missing'", code: 'resource_missing' };
     await rejects(s.invoices.listLineItems('in_missing'), { ...missing, param: 'invoice' });
     await rejects(s.invoices.sendInvoice('in_missing'), { ...missing, param: 'invoice' });
+    await rejects(s.invoices.del('in_missing'), { ...missing, param: 'invoice' });
+    await rejects(s.invoices.list({ status: 'bogus' as any }), { status: 400, message: 'Invalid status: must be one of draft, open, void, paid, or uncollectible', param: 'status' });
     await rejects(s.invoices.addLines('in_missing', { lines: [{ amount: 100, description: 'x' }] }), { ...missing, param: 'invoice' });
     await rejects(s.invoices.update('in_missing', { description: 'x' }), { ...missing, param: 'id' });
     await rejects(s.invoices.pay('in_missing'), { ...missing, param: 'id' });

@@ -10,10 +10,17 @@ const ORDER: Readonly<Record<string, readonly string[]>> = {
   interval: ['day', 'week', 'month', 'year'],
 };
 
+// Further orders for a name whose enums differ by endpoint (the one matching the values is used).
+const MORE: Readonly<Record<string, ReadonlyArray<readonly string[]>>> = {
+  // Recorded live (invoices list): "Invalid status: must be one of draft, open, void, paid, or uncollectible".
+  status: [['draft', 'open', 'void', 'paid', 'uncollectible']],
+};
+
 /** `values` in Stripe's order when it is known for `path` and covers exactly these values. */
 export function stripeEnumOrder(path: string, values: readonly string[]): readonly string[] {
   const leaf = /([^[\]]+)\]?$/.exec(path)?.[1] ?? path;
-  const order = ORDER[leaf];
-  if (!order || order.length !== values.length || !values.every((v) => order.includes(v))) return values;
-  return order;
+  for (const order of [ORDER[leaf], ...(MORE[leaf] ?? [])]) {
+    if (order && order.length === values.length && values.every((v) => order.includes(v))) return order;
+  }
+  return values;
 }

@@ -28,6 +28,7 @@ import {
   clockContext, invoicePayments, loadInvoice, loadLines, recordCustomerBalance, saveInvoice,
 } from '../engine/billing/invoices.js';
 import { loadTaxRates } from './tax-rates.js';
+import { formatAmount } from '../engine/payments/money.js';
 import { loadObject, type Obj, type ResourceDef } from './define.js';
 
 const CREDIT_NOTE = 'credit_note';
@@ -149,7 +150,8 @@ async function build(ctx: WriteContext, p: Params): Promise<{ built: Built; inv:
   if (post) {
     if (p.refund_amount === undefined && p.credit_amount === undefined && p.out_of_band_amount === undefined) refundAmount = total;
     if (refundAmount + creditAmount + outOfBand !== total) {
-      throw invalidRequest(`The sum of credit_amount (${creditAmount}), refund_amount (${refundAmount}) and out_of_band_amount (${outOfBand}) must equal the credit note amount (${total}).`);
+      // Stripe's wording, amounts written as its messages write them ($1.00).
+      throw invalidRequest(`The sum of credit amount, refund amount and out of band amount (${formatAmount(refundAmount + creditAmount + outOfBand, invoice.currency)}) must equal the credit note amount (${formatAmount(total, invoice.currency)}).`);
     }
   } else if (p.refund_amount !== undefined && p.refund_amount > 0) {
     throw invalidRequest('You cannot refund a credit note for an invoice that has not been paid. Use a pre-payment credit note instead.', 'refund_amount');

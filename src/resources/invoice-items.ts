@@ -244,7 +244,8 @@ export const invoiceItems: ResourceDef = {
         const ctx = c as WriteContext;
         const row = await loadObject(ctx, def, path.id!, 'id', true);
         const inv = await draftOf(ctx, row.data);
-        if (inv && inv.status !== 'draft') notEditable(row.data, inv);
+        // Stripe's wording (recorded from the live API).
+        if (inv && inv.status !== 'draft') throw invalidRequest("Can't delete an invoice item that is attached to an invoice that is no longer editable");
         await ctx.tx.update(ctx.scope, { id: row.id, version: row.version, data: row.data, index: [], deleted: true });
         if (inv) { await removeLine(ctx, row.data); await refreshDraft(ctx, inv.id); }
         await emitEvent(ctx, 'invoiceitem.deleted', row.data);

@@ -180,6 +180,7 @@ async function updateInvoice(c: WriteContext, id: string, p: Params): Promise<Ob
 }
 
 async function deleteInvoice(ctx: WriteContext, id: string): Promise<Obj> {
+  await pathInvoice(ctx, id, 'invoice');
   const row = await loadInvoice(ctx, id, true, 'id');
   if (row.data.status !== 'draft') throw INVOICE_ERRORS.deleteStatus();
   if (row.data.parent?.subscription_details?.subscription && row.data.billing_reason !== 'manual') {
