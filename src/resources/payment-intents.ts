@@ -15,7 +15,7 @@ import type { ReadContext, WriteContext } from '../api/context.js';
 import { emitEvent } from '../events/events.js';
 import { cardFee, recordBalanceTransaction } from '../engine/ledger.js';
 import {
-  authorize, cardError, checkAmount, checkCurrency, lastPaymentError, loadCardRef, markSetUp, threeDSecureResult,
+  authorize, cardError, checkAmount, checkCurrency, lastPaymentError, loadCardRef, markSetUp, settleThreeDSecure, threeDSNextAction, threeDSecureResult, type ThreeDSIntentKind,
   type NetworkDecline,
 } from '../engine/payments/index.js';
 import type { StoredObject } from '../store/store.js';
@@ -23,7 +23,7 @@ import { cancelTimer, registerTimeHandler, scheduleTimer } from '../engine/sched
 import { customerTestClock, notifyPaymentIntentSucceeded } from '../engine/payments/index.js';
 import './bank-debits.js'; // registers the bank debits' settlement timer at load
 import { LEGACY_TYPES, cardPaymentMethodData } from './intent-params.js';
-import { eventCharge, insertCharge } from './charges.js';
+import { captureChargeRow, eventCharge, insertCharge } from './charges.js';
 import { canonicalize } from '../api/render.js';
 import { createFromData, loadCustomer, resolvePaymentMethod } from './payment-methods.js';
 import { insertObject, newObjectBase, type Obj, type ResourceDef } from './define.js';
@@ -239,11 +239,6 @@ async function load(ctx: ReadContext, id: string, forUpdate: boolean): Promise<S
   return row;
 }
 
-function threeDSUrl(ctx: ReadContext, pi: Obj): string {
-  const origin = ctx.origin ?? 'http://127.0.0.1:12111';
-  return `${origin}/pinstripe/3ds/${ctx.scope.account}/${ctx.scope.livemode ? 'live' : 'test'}/${pi.id}?client_secret=${encodeURIComponent(pi.client_secret)}`;
-}
-
 export interface ConfirmParams {
   payment_method?: string | null;
   payment_method_data?: Params;
@@ -303,11 +298,8 @@ export async function attempt(ctx: WriteContext, row: StoredObject | null, pi: O
   pi.next_action = null;
 
   if (result.status === 'requires_action') {
-    const url = threeDSUrl(ctx, pi);
     pi.status = 'requires_action';
-    pi.next_action = o.returnUrl
-      ? { redirect_to_url: { return_url: o.returnUrl, url: `${url}&return_url=${encodeURIComponent(o.returnUrl)}` }, type: 'redirect_to_url' }
-      : { type: 'use_stripe_sdk', use_stripe_sdk: { source: `src_${ctx.services.ids.random(24)}`, stripe_js: url, type: 'three_d_secure_redirect' } };
+    pi.next_action = threeDSNextAction(ctx, pi, o.returnUrl);
     const saved = await savePi(ctx, row, pi, 'payment_intent.requires_action');
     return saved.data;
   }
@@ -380,33 +372,19 @@ async function decline(ctx: WriteContext, row: StoredObject | null, pi: Obj, pm:
   throw cardError(code, { ...(chargeId ? { charge: chargeId } : {}), payment_intent: saved.data, payment_method: pm }).committing();
 }
 
+const PAYMENT_INTENT_3DS: ThreeDSIntentKind = {
+  name: 'PaymentIntent', errorIntentField: 'payment_intent', errorField: 'last_payment_error',
+  failure: {
+    code: 'payment_intent_authentication_failure', event: 'payment_intent.payment_failed',
+    message: 'The provided PaymentMethod has failed authentication. You can provide payment_method_data or a new PaymentMethod to attempt to fulfill this PaymentIntent again.',
+  },
+  save: async (ctx, row, pi, eventType) => (await savePi(ctx, row, pi, eventType)).data,
+  attempt: (ctx, row, pi, returnUrl) => attempt(ctx, row, pi, { authenticated: true, offSession: false, returnUrl }),
+};
+
 /** The 3-D Secure page's outcome: complete continues the attempt, fail returns the intent to requires_payment_method. */
 export async function settleThreeDS(ctx: WriteContext, id: string, clientSecret: string, succeed: boolean): Promise<Obj> {
-  const row = await load(ctx, id, true);
-  const pi = structuredClone(row.data);
-  if (clientSecret !== pi.client_secret) throw invalidRequest('The client_secret provided does not match the client_secret associated with the PaymentIntent.', 'client_secret');
-  if (pi.status !== 'requires_action') return pi;
-  const returnUrl = pi.next_action?.redirect_to_url?.return_url;
-  if (!succeed) {
-    const pmRow = await ctx.tx.get(ctx.scope, pi.payment_method);
-    pi.status = 'requires_payment_method';
-    pi.next_action = null;
-    pi.last_payment_error = {
-      code: 'payment_intent_authentication_failure',
-      doc_url: 'https://stripe.com/docs/error-codes/payment-intent-authentication-failure',
-      message: 'The provided PaymentMethod has failed authentication. You can provide payment_method_data or a new PaymentMethod to attempt to fulfill this PaymentIntent again.',
-      payment_method: pmRow?.data ?? null,
-      type: 'invalid_request_error',
-    };
-    pi.payment_method = null;
-    return (await savePi(ctx, row, pi, 'payment_intent.payment_failed')).data;
-  }
-  try {
-    return await attempt(ctx, row, pi, { authenticated: true, offSession: false, returnUrl });
-  } catch (err) {
-    if (err instanceof StripeError && err.commit) return (err.fields.payment_intent as Obj);
-    throw err;
-  }
+  return settleThreeDSecure(ctx, await load(ctx, id, true), clientSecret, succeed, PAYMENT_INTENT_3DS);
 }
 
 /**
@@ -453,27 +431,11 @@ export async function capturePaymentIntent(ctx: WriteContext, id: string, p: Par
   if (amount < 1) throw invalidRequest('This value must be greater than or equal to 1.', 'amount_to_capture');
   const chRow = (await ctx.tx.getForUpdate(ctx.scope, pi.latest_charge))!;
   const ch = structuredClone(chRow.data);
-  const card = await loadCardRef(ctx, ch.payment_method);
-  const txn = await recordBalanceTransaction(ctx, {
-    amount, currency: pi.currency, type: 'charge', reporting_category: 'charge', source: ch.id, description: ch.description,
-    fee: cardFee(amount, pi.currency), immediate: !!card?.card.behaviour.bypassPending,
-  });
-  ch.captured = true;
-  ch.amount_captured = amount;
-  ch.balance_transaction = txn.id;
   ch.payment_method_details.card.overcapture.status = 'unavailable';
-  if (amount < ch.amount) {
-    // Capturing less releases the rest: Stripe records it as refunded.
-    ch.amount_refunded = ch.amount - amount;
-  }
   if (p.statement_descriptor !== undefined) { pi.statement_descriptor = p.statement_descriptor; ch.statement_descriptor = p.statement_descriptor; }
   if (p.statement_descriptor_suffix !== undefined) { pi.statement_descriptor_suffix = p.statement_descriptor_suffix; ch.statement_descriptor_suffix = p.statement_descriptor_suffix; }
   pi.metadata = applyMetadata(pi.metadata, p.metadata);
-  const { indexEntries } = await import('./define.js');
-  const chData = canonicalize(ch);
-  await ctx.tx.update(ctx.scope, { id: ch.id, version: chRow.version, data: chData, index: indexEntries(charges, chData) });
-  await emitEvent(ctx, 'charge.captured', eventCharge(chData));
-  await (await import('./disputes.js')).afterCapture(ctx, ch.id);
+  await captureChargeRow(ctx, chRow, ch, amount);
   pi.status = 'succeeded';
   pi.amount_capturable = 0;
   pi.amount_received = amount;
