@@ -143,6 +143,30 @@ export async function insertBankPaymentMethod(ctx: WriteContext, p: Params, pref
   return insertObject(ctx, paymentMethods, pm);
 }
 
+/**
+ * Stripe's test us_bank_account PaymentMethods
+ * (https://docs.stripe.com/billing/subscriptions/ach-debit#test-account-numbers): each stands for
+ * its test account number (routing 110000000) and, like Stripe's, needs no microdeposits.
+ */
+const US_BANK_TEST_PAYMENT_METHODS: Record<string, string> = {
+  pm_usBankAccount_success: '000123456789', pm_usBankAccount_accountClosed: '000111111113',
+  pm_usBankAccount_noAccount: '000111111116', pm_usBankAccount_insufficientFunds: '000222222227',
+  pm_usBankAccount_debitNotAuthorized: '000333333335', pm_usBankAccount_invalidCurrency: '000444444440',
+  pm_usBankAccount_processing: '000000000009',
+};
+
+async function insertTestBankPaymentMethod(ctx: WriteContext, accountNumber: string): Promise<Obj> {
+  const account = usBankAccount(ctx.scope.account, { account_number: accountNumber, routing_number: '110000000' });
+  if ('error' in account) throw new Error(account.error);
+  const pm: Obj = {
+    ...newObjectBase(ctx, paymentMethods),
+    allow_redisplay: 'unspecified', billing_details: billingDetails(undefined), customer: null, customer_account: null,
+    metadata: {}, type: 'us_bank_account', us_bank_account: account.details,
+  };
+  await storeCardRef(ctx, pm.id, { key: account.key, cvc: false, line1: false, postal: false, setUp: false, verified: true } as CardRef);
+  return insertObject(ctx, paymentMethods, pm);
+}
+
 /** payment_method_data on intents: `{type: 'card', card: {token} | {number…}, billing_details, metadata}`. */
 export async function createFromData(ctx: WriteContext, data: Params, param: string): Promise<Obj> {
   if (data.type === undefined) throw missingParam(`${param}[type]`);
@@ -163,6 +187,11 @@ export async function resolvePaymentMethod(ctx: WriteContext, id: string, param 
   const magic = cardByPaymentMethodId(id);
   if (magic) {
     const pm = await insertCardPaymentMethod(ctx, magicInput(ctx, magic));
+    return (await ctx.tx.getForUpdate(ctx.scope, pm.id))!;
+  }
+  const bankNumber = Object.hasOwn(US_BANK_TEST_PAYMENT_METHODS, id) ? US_BANK_TEST_PAYMENT_METHODS[id] : undefined;
+  if (bankNumber) {
+    const pm = await insertTestBankPaymentMethod(ctx, bankNumber);
     return (await ctx.tx.getForUpdate(ctx.scope, pm.id))!;
   }
   const row = await ctx.tx.getForUpdate(ctx.scope, id);
