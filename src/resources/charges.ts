@@ -98,11 +98,9 @@ export async function insertCharge(ctx: WriteContext, c: NewCharge): Promise<Obj
     transfer_data: null,
     transfer_group: c.transfer_group,
   });
-  return insertObject(ctx, charges, ch).then(async (stored) => {
-    const { emitEvent } = await import('../events/events.js');
-    await emitEvent(ctx, c.succeeded ? 'charge.succeeded' : c.pending ? 'charge.pending' : 'charge.failed', eventCharge(stored));
-    return stored;
-  });
+  const stored = await insertObject(ctx, charges, ch);
+  await emitEvent(ctx, c.succeeded ? 'charge.succeeded' : c.pending ? 'charge.pending' : 'charge.failed', eventCharge(stored));
+  return stored;
 }
 
 /**

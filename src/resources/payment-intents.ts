@@ -25,8 +25,8 @@ import './bank-debits.js'; // registers the bank debits' settlement timer at loa
 import { LEGACY_TYPES, cardPaymentMethodData } from './intent-params.js';
 import { captureChargeRow, eventCharge, insertCharge } from './charges.js';
 import { canonicalize } from '../api/render.js';
-import { createFromData, loadCustomer, resolvePaymentMethod } from './payment-methods.js';
-import { insertObject, newObjectBase, type Obj, type ResourceDef } from './define.js';
+import { createFromData, knownCardRef, loadCustomer, resolvePaymentMethod } from './payment-methods.js';
+import { indexEntries, insertObject, newObjectBase, type Obj, type ResourceDef } from './define.js';
 import { charges } from './charges.js';
 
 const CONFIRMABLE = ['requires_payment_method', 'requires_confirmation', 'requires_action'];
@@ -58,7 +58,6 @@ export const noSuchPaymentIntent = (id: string, param = 'id') => noSuchResource(
 /** Writes the new state of an intent (CAS on version) and emits `eventType` without previous attributes, as Stripe's transition events have none. */
 async function savePi(ctx: WriteContext, row: StoredObject | null, next: Obj, eventType?: string): Promise<StoredObject> {
   const data = canonicalize(next);
-  const { indexEntries } = await import('./define.js');
   // row null: an intent created and confirmed in one request is written once, in its final state.
   const updated = row
     ? await ctx.tx.update(ctx.scope, { id: row.id, version: row.version, data, index: indexEntries(paymentIntents, data) })
@@ -91,7 +90,8 @@ function checkTypes(types: string[], param = 'payment_method_types'): string[] {
 }
 
 /** Applies the fields create, update and confirm share. */
-async function applyCommon(ctx: WriteContext, pi: Obj, p: Params): Promise<void> {
+/** Applies the parameters create, update and confirm share; returns the PaymentMethod row it resolved, if any. */
+async function applyCommon(ctx: WriteContext, pi: Obj, p: Params): Promise<StoredObject | null> {
   if (p.description !== undefined) pi.description = p.description;
   if (p.receipt_email !== undefined) pi.receipt_email = p.receipt_email;
   if (p.shipping !== undefined) pi.shipping = shipping(p.shipping);
@@ -119,8 +119,13 @@ async function applyCommon(ctx: WriteContext, pi: Obj, p: Params): Promise<void>
     pi.payment_method = pm.id;
   } else if (p.payment_method !== undefined) {
     if (p.payment_method === null) pi.payment_method = null;
-    else pi.payment_method = (await resolvePaymentMethod(ctx, p.payment_method)).id;
+    else {
+      const pmRow = await resolvePaymentMethod(ctx, p.payment_method);
+      pi.payment_method = pmRow.id;
+      return pmRow;
+    }
   }
+  return null;
 }
 
 export async function createIntent(ctx: WriteContext, p: Params): Promise<Obj> {
@@ -186,7 +191,7 @@ export async function createIntent(ctx: WriteContext, p: Params): Promise<Obj> {
     transfer_group: null,
   };
   if (p.automatic_payment_methods && p.automatic_payment_methods.enabled === false) pi.automatic_payment_methods = null;
-  await applyCommon(ctx, pi, p);
+  const pmRow = await applyCommon(ctx, pi, p);
   if (pi.payment_method) pi.status = 'requires_confirmation';
   if (!p.confirm) {
     const stored = await insertObject(ctx, paymentIntents, pi);
@@ -195,10 +200,11 @@ export async function createIntent(ctx: WriteContext, p: Params): Promise<Obj> {
   }
   // Created and confirmed at once: the created event carries the unconfirmed intent, the row is
   // written once with the outcome (a refused confirmation stores the intent as created).
+  // `initial` is a canonical copy; `pi` itself goes on to the confirmation, which owns it.
   const initial = canonicalize(pi);
   await emitEvent(ctx, 'payment_intent.created', initial);
   try {
-    return await confirmIntent(ctx, null, { return_url: p.return_url, off_session: p.off_session, error_on_requires_action: p.error_on_requires_action, use_stripe_sdk: p.use_stripe_sdk, mandate_data: p.mandate_data }, true, initial);
+    return await confirmIntent(ctx, null, { return_url: p.return_url, off_session: p.off_session, error_on_requires_action: p.error_on_requires_action, use_stripe_sdk: p.use_stripe_sdk, mandate_data: p.mandate_data }, true, pi, pmRow);
   } catch (err) {
     if (err instanceof StripeError && !err.commit) {
       await savePi(ctx, null, initial);
@@ -249,13 +255,17 @@ export interface ConfirmParams {
   [k: string]: unknown;
 }
 
-/** POST /v1/payment_intents/{id}/confirm and create with confirm=true. */
-export async function confirmIntent(ctx: WriteContext, row: StoredObject | null, p: Params, fromCreate = false, created?: Obj): Promise<Obj> {
-  const pi = structuredClone(row ? row.data : created!);
+/**
+ * POST /v1/payment_intents/{id}/confirm and create with confirm=true (`created`: the new
+ * intent, which the confirmation may change in place; `pmRow`: its PaymentMethod row, as
+ * create just resolved it).
+ */
+export async function confirmIntent(ctx: WriteContext, row: StoredObject | null, p: Params, fromCreate = false, created?: Obj, pmRow: StoredObject | null = null): Promise<Obj> {
+  const pi = row ? structuredClone(row.data) : created!;
   if (!CONFIRMABLE.includes(pi.status)) {
     throw unexpectedState(`You cannot confirm this PaymentIntent because it has a status of ${pi.status}. Only a PaymentIntent with one of the following statuses may be confirmed: ${list(CONFIRMABLE)}.`, pi);
   }
-  if (!fromCreate) await applyCommon(ctx, pi, p);
+  if (!fromCreate) pmRow = await applyCommon(ctx, pi, p);
   if (!pi.payment_method) {
     throw unexpectedState("You cannot confirm this PaymentIntent because it's missing a payment method. You can either update the PaymentIntent with a payment method and then confirm it again, or confirm it again directly with a payment method.", pi);
   }
@@ -264,7 +274,7 @@ export async function confirmIntent(ctx: WriteContext, row: StoredObject | null,
     throw invalidRequest(RETURN_URL_REQUIRED);
   }
   const offSession = p.off_session === true || p.off_session === 'one_off' || p.off_session === 'recurring';
-  return attempt(ctx, row, pi, { authenticated: false, offSession, returnUrl, errorOnRequiresAction: !!p.error_on_requires_action, mandateData: p.mandate_data });
+  return attempt(ctx, row, pi, { authenticated: false, offSession, returnUrl, errorOnRequiresAction: !!p.error_on_requires_action, mandateData: p.mandate_data, pmRow });
 }
 
 interface AttemptOptions {
@@ -274,11 +284,13 @@ interface AttemptOptions {
   errorOnRequiresAction?: boolean;
   /** mandate_data of the confirmation (bank debits). */
   mandateData?: Params | null;
+  /** The PaymentMethod row this request resolved (locked), when it is the intent's: not read again. */
+  pmRow?: StoredObject | null;
 }
 
 /** One payment attempt with the intent's PaymentMethod: the network decides, the intent moves. */
 export async function attempt(ctx: WriteContext, row: StoredObject | null, pi: Obj, o: AttemptOptions): Promise<Obj> {
-  const pmRow = await ctx.tx.getForUpdate(ctx.scope, pi.payment_method);
+  const pmRow = o.pmRow?.id === pi.payment_method ? o.pmRow : await ctx.tx.getForUpdate(ctx.scope, pi.payment_method);
   if (!pmRow || pmRow.type !== 'payment_method') throw noSuchResource('PaymentMethod', pi.payment_method, 'payment_method');
   const pm = pmRow.data;
   if (pi.customer && pm.customer && pm.customer !== pi.customer) {
@@ -288,7 +300,7 @@ export async function attempt(ctx: WriteContext, row: StoredObject | null, pi: O
     const { bankAttempt } = await import('./bank-debits.js');
     return bankAttempt(ctx, pi, pm, async (next, eventType) => (await savePi(ctx, row, next, eventType)).data, o.mandateData);
   }
-  const found = await loadCardRef(ctx, pm.id);
+  const found = knownCardRef(pmRow) ?? await loadCardRef(ctx, pm.id);
   if (!found) throw invalidRequest('This PaymentMethod cannot be used for payments.', 'payment_method');
   const result = authorize(ctx, {
     card: found.card, ref: found.ref, offSession: o.offSession || !!o.errorOnRequiresAction, authenticated: o.authenticated,

@@ -15,7 +15,8 @@ import {
   cardByToken, cardError, loadCardRef, paymentMethodCard, sepaAccount, storeCardRef, usBankAccount, type BankType, type CardRef, type TestCard,
 } from '../engine/payments/index.js';
 import type { StoredObject } from '../store/store.js';
-import { insertObject, newObjectBase, saveObject, type Obj, type ResourceDef } from './define.js';
+import { indexEntries, insertObject, newObjectBase, saveObject, type Obj, type ResourceDef } from './define.js';
+import { canonicalize } from '../api/render.js';
 
 export const RAW_CARD_DATA_MESSAGE = 'Sending credit card numbers directly to the Stripe API is generally unsafe. We suggest you use test tokens that map to the test card you are using, see https://stripe.com/docs/testing. To enable testing raw card data APIs, see https://support.stripe.com/questions/enabling-access-to-raw-card-data-apis.';
 
@@ -183,11 +184,24 @@ export async function createFromData(ctx: WriteContext, data: Params, param: str
  * A PaymentMethod id given as a parameter: a stored one (locked for update) or a `pm_card_*`
  * test id, which creates a new PaymentMethod as Stripe does.
  */
+const freshCardRefs = new WeakMap<StoredObject, { ref: CardRef; card: TestCard; version: number }>();
+
+/** The card reference of a PaymentMethod row resolvePaymentMethod has just created, without reading it back. */
+export function knownCardRef(row: StoredObject): { ref: CardRef; card: TestCard; version: number } | undefined {
+  return freshCardRefs.get(row);
+}
+
 export async function resolvePaymentMethod(ctx: WriteContext, id: string, param = 'payment_method'): Promise<StoredObject> {
   const magic = cardByPaymentMethodId(id);
   if (magic) {
-    const pm = await insertCardPaymentMethod(ctx, magicInput(ctx, magic));
-    return (await ctx.tx.getForUpdate(ctx.scope, pm.id))!;
+    // A new PaymentMethod: the row the insert returns is current (no read back), and its card
+    // reference is known to whoever is handed this row (knownCardRef).
+    const input = magicInput(ctx, magic);
+    const pm = canonicalize(newPaymentMethod(ctx, input, {}));
+    await storeCardRef(ctx, pm.id, input.ref);
+    const row = await ctx.tx.insert(ctx.scope, { id: pm.id, type: paymentMethods.object, created: pm.created, data: pm, index: indexEntries(paymentMethods, pm) });
+    freshCardRefs.set(row, { ref: { ...input.ref }, card: input.card, version: 1 });
+    return row;
   }
   const bankNumber = Object.hasOwn(US_BANK_TEST_PAYMENT_METHODS, id) ? US_BANK_TEST_PAYMENT_METHODS[id] : undefined;
   if (bankNumber) {
