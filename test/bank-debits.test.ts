@@ -76,4 +76,31 @@ describe('bank debits', () => {
     await assert.rejects(s.paymentIntents.create({ amount: 5000, currency: 'eur', payment_method_types: ['us_bank_account'], payment_method_data: ach('000123456789'), confirm: true } as any), (e: any) => e.param === 'currency');
     await assert.rejects(s.paymentIntents.create({ amount: 5000, currency: 'usd', payment_method_types: ['card'], payment_method_data: ach('000123456789'), confirm: true } as any), (e: any) => e.param === 'payment_method');
   });
+
+  test('Stripe\'s test PaymentMethods pm_usBankAccount_*: verified accounts whose debits succeed, fail with their code, or stay processing', async () => {
+    const key = freshKey();
+    const s = t.stripe(key);
+    const confirm = (payment_method: string) => s.paymentIntents.create({ amount: 5000, currency: 'usd', payment_method_types: ['us_bank_account'], payment_method, confirm: true, mandate_data: { customer_acceptance: { type: 'offline' } } } as any);
+    const cases: [string, string | null][] = [
+      ['pm_usBankAccount_success', null], ['pm_usBankAccount_accountClosed', 'account_closed'], ['pm_usBankAccount_noAccount', 'no_account'],
+      ['pm_usBankAccount_insufficientFunds', 'insufficient_funds'], ['pm_usBankAccount_debitNotAuthorized', 'debit_not_authorized'],
+      ['pm_usBankAccount_invalidCurrency', 'invalid_currency'],
+    ];
+    const pis = [];
+    for (const [pm] of cases) pis.push(await confirm(pm));
+    const stuck = await confirm('pm_usBankAccount_processing');
+    assert.ok([...pis, stuck].every((pi) => pi.status === 'processing'), 'no microdeposits needed');
+    const pm = await s.paymentMethods.retrieve(pis[0]!.payment_method as string);
+    assert.deepEqual([pm.type, pm.us_bank_account!.last4, pm.us_bank_account!.routing_number], ['us_bank_account', '6789', '110000000']);
+    assert.notEqual(pis[0]!.payment_method, (await confirm('pm_usBankAccount_success')).payment_method, 'each use makes a new PaymentMethod');
+    clock.set(clock.now() + 11);
+    await runDueFor(t, key);
+    for (const [i, [name, code]] of cases.entries()) {
+      const pi = await s.paymentIntents.retrieve(pis[i]!.id);
+      assert.equal(pi.status, code ? 'requires_payment_method' : 'succeeded', name);
+      assert.equal(pi.last_payment_error?.code ?? null, code, name);
+    }
+    assert.equal((await s.paymentIntents.retrieve(stuck.id)).status, 'processing');
+    await assert.rejects(confirm('pm_usBankAccount_nope'), (e: any) => e.statusCode === 400 && e.code === 'resource_missing');
+  });
 });

@@ -33,7 +33,7 @@ describe('payouts', () => {
     const canceled = await s.payouts.cancel(po2.id);
     assert.equal(canceled.status, 'canceled');
     assert.equal((await s.balance.retrieve()).available[0]!.amount, 4680);
-    await assert.rejects(s.payouts.cancel(po2.id), (e: any) => e.statusCode === 400);
+    await assert.rejects(s.payouts.cancel(po2.id), (e: any) => e.statusCode === 400 && e.message === 'Payouts can only be canceled while they are pending.');
 
     assert.deepEqual((await s.payouts.list({ status: 'pending' })).data.map((p) => p.id), [po.id]);
     clock.set(po.arrival_date + 1);

@@ -7,8 +7,12 @@ import { applyMetadata } from '../api/metadata.js';
 import { STRIPE_SEARCH_FIELDS } from '../api/search-query.js';
 import { shipping } from '../api/shapes.js';
 import type { WriteContext } from '../api/context.js';
-import { chargeMethodDetails, type Checks, type Outcome, type ThreeDSResult } from '../engine/payments/index.js';
-import { insertObject, newObjectBase, type Obj, type ResourceDef } from './define.js';
+import { chargeMethodDetails, loadCardRef, type Checks, type Outcome, type ThreeDSResult } from '../engine/payments/index.js';
+import { cardFee, recordBalanceTransaction } from '../engine/ledger.js';
+import { canonicalize } from '../api/render.js';
+import { emitEvent } from '../events/events.js';
+import type { StoredObject } from '../store/store.js';
+import { indexEntries, insertObject, newObjectBase, type Obj, type ResourceDef } from './define.js';
 
 export interface NewCharge {
   /** A charge id drawn beforehand (its balance transaction names it). */
@@ -94,11 +98,32 @@ export async function insertCharge(ctx: WriteContext, c: NewCharge): Promise<Obj
     transfer_data: null,
     transfer_group: c.transfer_group,
   });
-  return insertObject(ctx, charges, ch).then(async (stored) => {
-    const { emitEvent } = await import('../events/events.js');
-    await emitEvent(ctx, c.succeeded ? 'charge.succeeded' : c.pending ? 'charge.pending' : 'charge.failed', eventCharge(stored));
-    return stored;
+  const stored = await insertObject(ctx, charges, ch);
+  await emitEvent(ctx, c.succeeded ? 'charge.succeeded' : c.pending ? 'charge.pending' : 'charge.failed', eventCharge(stored));
+  return stored;
+}
+
+/**
+ * Captures `amount` of an authorized charge (a PaymentIntent's or a legacy one): the charge's
+ * balance transaction with the card fee, the captured fields (capturing less releases the
+ * rest, recorded as refunded), charge.captured, then the dispute cards' after-capture work.
+ * `ch` is the caller's copy of the charge with any other changes it makes.
+ */
+export async function captureChargeRow(ctx: WriteContext, row: StoredObject, ch: Obj, amount: number): Promise<Obj> {
+  const card = await loadCardRef(ctx, ch.payment_method);
+  const txn = await recordBalanceTransaction(ctx, {
+    amount, currency: ch.currency, type: 'charge', reporting_category: 'charge', source: ch.id, description: ch.description,
+    fee: cardFee(amount, ch.currency), immediate: !!card?.card.behaviour.bypassPending,
   });
+  ch.captured = true;
+  ch.amount_captured = amount;
+  ch.balance_transaction = txn.id;
+  if (amount < ch.amount) ch.amount_refunded = ch.amount - amount;
+  const data = canonicalize(ch);
+  await ctx.tx.update(ctx.scope, { id: ch.id, version: row.version, data, index: indexEntries(charges, data) });
+  await emitEvent(ctx, 'charge.captured', eventCharge(data));
+  await (await import('./disputes.js')).afterCapture(ctx, ch.id);
+  return data;
 }
 
 /** Charges as Events carry them: without the includable refunds list. */

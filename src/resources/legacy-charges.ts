@@ -8,10 +8,9 @@ import { canonicalize } from '../api/render.js';
 import { shipping } from '../api/shapes.js';
 import type { Params } from '../api/params.js';
 import type { WriteContext } from '../api/context.js';
-import { emitEvent } from '../events/events.js';
 import { cardFee, recordBalanceTransaction } from '../engine/ledger.js';
 import { authorize, cardError, checkAmount, checkCurrency, loadCardRef, paymentMethodCard } from '../engine/payments/index.js';
-import { charges, eventCharge, insertCharge } from './charges.js';
+import { captureChargeRow, charges, insertCharge } from './charges.js';
 import { indexEntries } from './define.js';
 import { loadCustomer } from './payment-methods.js';
 import { publicCard, resolveSource } from './tokens.js';
@@ -92,19 +91,7 @@ export async function captureCharge(ctx: WriteContext, id: string, p: Params): P
   if (ch.refunded) throw new StripeError(400, { type: 'invalid_request_error', code: 'charge_already_refunded', message: `Charge ${id} has already been refunded.` });
   const amount: number = p.amount ?? ch.amount;
   if (amount > ch.amount) throw invalidRequest(`Amount must be no more than the uncaptured amount (${ch.amount}).`, 'amount', 'amount_too_large');
-  const found = await loadCardRef(ctx, ch.payment_method);
-  const txn = await recordBalanceTransaction(ctx, {
-    amount, currency: ch.currency, type: 'charge', reporting_category: 'charge', source: ch.id, description: ch.description,
-    fee: cardFee(amount, ch.currency), immediate: !!found?.card.behaviour.bypassPending,
-  });
-  ch.captured = true;
-  ch.amount_captured = amount;
-  if (amount < ch.amount) ch.amount_refunded = ch.amount - amount;
-  ch.balance_transaction = txn.id;
   if (p.receipt_email !== undefined) ch.receipt_email = p.receipt_email;
-  const data = canonicalize(ch);
-  await ctx.tx.update(ctx.scope, { id, version: row.version, data, index: indexEntries(charges, data) });
-  await emitEvent(ctx, 'charge.captured', eventCharge(data));
-  await (await import('./disputes.js')).afterCapture(ctx, id);
+  await captureChargeRow(ctx, row, ch, amount);
   return (await ctx.tx.get(ctx.scope, id))!.data;
 }

@@ -15,7 +15,7 @@ import type { ReadContext, WriteContext } from '../api/context.js';
 import { emitEvent } from '../events/events.js';
 import { cardFee, recordBalanceTransaction } from '../engine/ledger.js';
 import {
-  authorize, cardError, checkAmount, checkCurrency, lastPaymentError, loadCardRef, markSetUp, threeDSecureResult,
+  authorize, cardError, checkAmount, checkCurrency, lastPaymentError, loadCardRef, markSetUp, settleThreeDSecure, threeDSNextAction, threeDSecureResult, type ThreeDSIntentKind,
   type NetworkDecline,
 } from '../engine/payments/index.js';
 import type { StoredObject } from '../store/store.js';
@@ -23,10 +23,10 @@ import { cancelTimer, registerTimeHandler, scheduleTimer } from '../engine/sched
 import { customerTestClock, notifyPaymentIntentFailed, notifyPaymentIntentSucceeded } from '../engine/payments/index.js';
 import './bank-debits.js'; // registers the bank debits' settlement timer at load
 import { LEGACY_TYPES, cardPaymentMethodData } from './intent-params.js';
-import { eventCharge, insertCharge } from './charges.js';
+import { captureChargeRow, eventCharge, insertCharge } from './charges.js';
 import { canonicalize } from '../api/render.js';
-import { createFromData, loadCustomer, resolvePaymentMethod } from './payment-methods.js';
-import { insertObject, newObjectBase, type Obj, type ResourceDef } from './define.js';
+import { createFromData, knownCardRef, loadCustomer, resolvePaymentMethod } from './payment-methods.js';
+import { indexEntries, insertObject, newObjectBase, type Obj, type ResourceDef } from './define.js';
 import { charges } from './charges.js';
 
 const CONFIRMABLE = ['requires_payment_method', 'requires_confirmation', 'requires_action'];
@@ -58,7 +58,6 @@ export const noSuchPaymentIntent = (id: string, param = 'id') => noSuchResource(
 /** Writes the new state of an intent (CAS on version) and emits `eventType` without previous attributes, as Stripe's transition events have none. */
 async function savePi(ctx: WriteContext, row: StoredObject | null, next: Obj, eventType?: string): Promise<StoredObject> {
   const data = canonicalize(next);
-  const { indexEntries } = await import('./define.js');
   // row null: an intent created and confirmed in one request is written once, in its final state.
   const updated = row
     ? await ctx.tx.update(ctx.scope, { id: row.id, version: row.version, data, index: indexEntries(paymentIntents, data) })
@@ -92,7 +91,8 @@ function checkTypes(types: string[], param = 'payment_method_types'): string[] {
 }
 
 /** Applies the fields create, update and confirm share. */
-async function applyCommon(ctx: WriteContext, pi: Obj, p: Params): Promise<void> {
+/** Applies the parameters create, update and confirm share; returns the PaymentMethod row it resolved, if any. */
+async function applyCommon(ctx: WriteContext, pi: Obj, p: Params): Promise<StoredObject | null> {
   if (p.description !== undefined) pi.description = p.description;
   if (p.receipt_email !== undefined) pi.receipt_email = p.receipt_email;
   if (p.shipping !== undefined) pi.shipping = shipping(p.shipping);
@@ -120,8 +120,13 @@ async function applyCommon(ctx: WriteContext, pi: Obj, p: Params): Promise<void>
     pi.payment_method = pm.id;
   } else if (p.payment_method !== undefined) {
     if (p.payment_method === null) pi.payment_method = null;
-    else pi.payment_method = (await resolvePaymentMethod(ctx, p.payment_method)).id;
+    else {
+      const pmRow = await resolvePaymentMethod(ctx, p.payment_method);
+      pi.payment_method = pmRow.id;
+      return pmRow;
+    }
   }
+  return null;
 }
 
 export async function createIntent(ctx: WriteContext, p: Params): Promise<Obj> {
@@ -187,7 +192,7 @@ export async function createIntent(ctx: WriteContext, p: Params): Promise<Obj> {
     transfer_group: null,
   };
   if (p.automatic_payment_methods && p.automatic_payment_methods.enabled === false) pi.automatic_payment_methods = null;
-  await applyCommon(ctx, pi, p);
+  const pmRow = await applyCommon(ctx, pi, p);
   if (pi.payment_method) pi.status = 'requires_confirmation';
   if (!p.confirm) {
     const stored = await insertObject(ctx, paymentIntents, pi);
@@ -196,10 +201,11 @@ export async function createIntent(ctx: WriteContext, p: Params): Promise<Obj> {
   }
   // Created and confirmed at once: the created event carries the unconfirmed intent, the row is
   // written once with the outcome (a refused confirmation stores the intent as created).
+  // `initial` is a canonical copy; `pi` itself goes on to the confirmation, which owns it.
   const initial = canonicalize(pi);
   await emitEvent(ctx, 'payment_intent.created', initial);
   try {
-    return await confirmIntent(ctx, null, { return_url: p.return_url, off_session: p.off_session, error_on_requires_action: p.error_on_requires_action, use_stripe_sdk: p.use_stripe_sdk, mandate_data: p.mandate_data }, true, initial);
+    return await confirmIntent(ctx, null, { return_url: p.return_url, off_session: p.off_session, error_on_requires_action: p.error_on_requires_action, use_stripe_sdk: p.use_stripe_sdk, mandate_data: p.mandate_data }, true, pi, pmRow);
   } catch (err) {
     if (err instanceof StripeError && !err.commit) {
       await savePi(ctx, null, initial);
@@ -240,11 +246,6 @@ async function load(ctx: ReadContext, id: string, forUpdate: boolean): Promise<S
   return row;
 }
 
-export function threeDSUrl(ctx: ReadContext, pi: Obj): string {
-  const origin = ctx.origin ?? 'http://127.0.0.1:12111';
-  return `${origin}/pinstripe/3ds/${ctx.scope.account}/${ctx.scope.livemode ? 'live' : 'test'}/${pi.id}?client_secret=${encodeURIComponent(pi.client_secret)}`;
-}
-
 export interface ConfirmParams {
   payment_method?: string | null;
   payment_method_data?: Params;
@@ -255,13 +256,17 @@ export interface ConfirmParams {
   [k: string]: unknown;
 }
 
-/** POST /v1/payment_intents/{id}/confirm and create with confirm=true. */
-export async function confirmIntent(ctx: WriteContext, row: StoredObject | null, p: Params, fromCreate = false, created?: Obj): Promise<Obj> {
-  const pi = structuredClone(row ? row.data : created!);
+/**
+ * POST /v1/payment_intents/{id}/confirm and create with confirm=true (`created`: the new
+ * intent, which the confirmation may change in place; `pmRow`: its PaymentMethod row, as
+ * create just resolved it).
+ */
+export async function confirmIntent(ctx: WriteContext, row: StoredObject | null, p: Params, fromCreate = false, created?: Obj, pmRow: StoredObject | null = null): Promise<Obj> {
+  const pi = row ? structuredClone(row.data) : created!;
   if (!CONFIRMABLE.includes(pi.status)) {
     throw unexpectedState(`You cannot confirm this PaymentIntent because it has a status of ${pi.status}. Only a PaymentIntent with one of the following statuses may be confirmed: ${list(CONFIRMABLE)}.`, pi);
   }
-  if (!fromCreate) await applyCommon(ctx, pi, p);
+  if (!fromCreate) pmRow = await applyCommon(ctx, pi, p);
   if (!pi.payment_method) {
     throw unexpectedState("You cannot confirm this PaymentIntent because it's missing a payment method. You can either update the PaymentIntent with a payment method and then confirm it again, or confirm it again directly with a payment method.", pi);
   }
@@ -270,7 +275,7 @@ export async function confirmIntent(ctx: WriteContext, row: StoredObject | null,
     throw invalidRequest(RETURN_URL_REQUIRED);
   }
   const offSession = p.off_session === true || p.off_session === 'one_off' || p.off_session === 'recurring';
-  return attempt(ctx, row, pi, { authenticated: false, offSession, returnUrl, errorOnRequiresAction: !!p.error_on_requires_action, mandateData: p.mandate_data });
+  return attempt(ctx, row, pi, { authenticated: false, offSession, returnUrl, errorOnRequiresAction: !!p.error_on_requires_action, mandateData: p.mandate_data, pmRow });
 }
 
 interface AttemptOptions {
@@ -280,11 +285,13 @@ interface AttemptOptions {
   errorOnRequiresAction?: boolean;
   /** mandate_data of the confirmation (bank debits). */
   mandateData?: Params | null;
+  /** The PaymentMethod row this request resolved (locked), when it is the intent's: not read again. */
+  pmRow?: StoredObject | null;
 }
 
 /** One payment attempt with the intent's PaymentMethod: the network decides, the intent moves. */
 export async function attempt(ctx: WriteContext, row: StoredObject | null, pi: Obj, o: AttemptOptions): Promise<Obj> {
-  const pmRow = await ctx.tx.getForUpdate(ctx.scope, pi.payment_method);
+  const pmRow = o.pmRow?.id === pi.payment_method ? o.pmRow : await ctx.tx.getForUpdate(ctx.scope, pi.payment_method);
   if (!pmRow || pmRow.type !== 'payment_method') throw noSuchResource('PaymentMethod', pi.payment_method, 'payment_method');
   const pm = pmRow.data;
   if (pi.customer && pm.customer && pm.customer !== pi.customer) {
@@ -294,7 +301,7 @@ export async function attempt(ctx: WriteContext, row: StoredObject | null, pi: O
     const { bankAttempt } = await import('./bank-debits.js');
     return bankAttempt(ctx, pi, pm, async (next, eventType) => (await savePi(ctx, row, next, eventType)).data, o.mandateData);
   }
-  const found = await loadCardRef(ctx, pm.id);
+  const found = knownCardRef(pmRow) ?? await loadCardRef(ctx, pm.id);
   if (!found) throw invalidRequest('This PaymentMethod cannot be used for payments.', 'payment_method');
   const result = authorize(ctx, {
     card: found.card, ref: found.ref, offSession: o.offSession || !!o.errorOnRequiresAction, authenticated: o.authenticated,
@@ -304,11 +311,8 @@ export async function attempt(ctx: WriteContext, row: StoredObject | null, pi: O
   pi.next_action = null;
 
   if (result.status === 'requires_action') {
-    const url = threeDSUrl(ctx, pi);
     pi.status = 'requires_action';
-    pi.next_action = o.returnUrl
-      ? { redirect_to_url: { return_url: o.returnUrl, url: `${url}&return_url=${encodeURIComponent(o.returnUrl)}` }, type: 'redirect_to_url' }
-      : { type: 'use_stripe_sdk', use_stripe_sdk: { source: `src_${ctx.services.ids.random(24)}`, stripe_js: url, type: 'three_d_secure_redirect' } };
+    pi.next_action = threeDSNextAction(ctx, pi, o.returnUrl);
     const saved = await savePi(ctx, row, pi, 'payment_intent.requires_action');
     return saved.data;
   }
@@ -381,33 +385,19 @@ async function decline(ctx: WriteContext, row: StoredObject | null, pi: Obj, pm:
   throw cardError(code, { ...(chargeId ? { charge: chargeId } : {}), payment_intent: saved.data, payment_method: pm }).committing();
 }
 
+const PAYMENT_INTENT_3DS: ThreeDSIntentKind = {
+  name: 'PaymentIntent', errorIntentField: 'payment_intent', errorField: 'last_payment_error',
+  failure: {
+    code: 'payment_intent_authentication_failure', event: 'payment_intent.payment_failed',
+    message: 'The provided PaymentMethod has failed authentication. You can provide payment_method_data or a new PaymentMethod to attempt to fulfill this PaymentIntent again.',
+  },
+  save: async (ctx, row, pi, eventType) => (await savePi(ctx, row, pi, eventType)).data,
+  attempt: (ctx, row, pi, returnUrl) => attempt(ctx, row, pi, { authenticated: true, offSession: false, returnUrl }),
+};
+
 /** The 3-D Secure page's outcome: complete continues the attempt, fail returns the intent to requires_payment_method. */
 export async function settleThreeDS(ctx: WriteContext, id: string, clientSecret: string, succeed: boolean): Promise<Obj> {
-  const row = await load(ctx, id, true);
-  const pi = structuredClone(row.data);
-  if (clientSecret !== pi.client_secret) throw invalidRequest('The client_secret provided does not match the client_secret associated with the PaymentIntent.', 'client_secret');
-  if (pi.status !== 'requires_action') return pi;
-  const returnUrl = pi.next_action?.redirect_to_url?.return_url;
-  if (!succeed) {
-    const pmRow = await ctx.tx.get(ctx.scope, pi.payment_method);
-    pi.status = 'requires_payment_method';
-    pi.next_action = null;
-    pi.last_payment_error = {
-      code: 'payment_intent_authentication_failure',
-      doc_url: 'https://stripe.com/docs/error-codes/payment-intent-authentication-failure',
-      message: 'The provided PaymentMethod has failed authentication. You can provide payment_method_data or a new PaymentMethod to attempt to fulfill this PaymentIntent again.',
-      payment_method: pmRow?.data ?? null,
-      type: 'invalid_request_error',
-    };
-    pi.payment_method = null;
-    return (await savePi(ctx, row, pi, 'payment_intent.payment_failed')).data;
-  }
-  try {
-    return await attempt(ctx, row, pi, { authenticated: true, offSession: false, returnUrl });
-  } catch (err) {
-    if (err instanceof StripeError && err.commit) return (err.fields.payment_intent as Obj);
-    throw err;
-  }
+  return settleThreeDSecure(ctx, await load(ctx, id, true), clientSecret, succeed, PAYMENT_INTENT_3DS);
 }
 
 /**
@@ -454,27 +444,11 @@ export async function capturePaymentIntent(ctx: WriteContext, id: string, p: Par
   if (amount < 1) throw invalidRequest('This value must be greater than or equal to 1.', 'amount_to_capture');
   const chRow = (await ctx.tx.getForUpdate(ctx.scope, pi.latest_charge))!;
   const ch = structuredClone(chRow.data);
-  const card = await loadCardRef(ctx, ch.payment_method);
-  const txn = await recordBalanceTransaction(ctx, {
-    amount, currency: pi.currency, type: 'charge', reporting_category: 'charge', source: ch.id, description: ch.description,
-    fee: cardFee(amount, pi.currency), immediate: !!card?.card.behaviour.bypassPending,
-  });
-  ch.captured = true;
-  ch.amount_captured = amount;
-  ch.balance_transaction = txn.id;
   ch.payment_method_details.card.overcapture.status = 'unavailable';
-  if (amount < ch.amount) {
-    // Capturing less releases the rest: Stripe records it as refunded.
-    ch.amount_refunded = ch.amount - amount;
-  }
   if (p.statement_descriptor !== undefined) { pi.statement_descriptor = p.statement_descriptor; ch.statement_descriptor = p.statement_descriptor; }
   if (p.statement_descriptor_suffix !== undefined) { pi.statement_descriptor_suffix = p.statement_descriptor_suffix; ch.statement_descriptor_suffix = p.statement_descriptor_suffix; }
   pi.metadata = applyMetadata(pi.metadata, p.metadata);
-  const { indexEntries } = await import('./define.js');
-  const chData = canonicalize(ch);
-  await ctx.tx.update(ctx.scope, { id: ch.id, version: chRow.version, data: chData, index: indexEntries(charges, chData) });
-  await emitEvent(ctx, 'charge.captured', eventCharge(chData));
-  await (await import('./disputes.js')).afterCapture(ctx, ch.id);
+  await captureChargeRow(ctx, chRow, ch, amount);
   pi.status = 'succeeded';
   pi.amount_capturable = 0;
   pi.amount_received = amount;

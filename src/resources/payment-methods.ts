@@ -15,7 +15,8 @@ import {
   cardByToken, cardError, loadCardRef, paymentMethodCard, sepaAccount, storeCardRef, usBankAccount, type BankType, type CardRef, type TestCard,
 } from '../engine/payments/index.js';
 import type { StoredObject } from '../store/store.js';
-import { insertObject, newObjectBase, saveObject, type Obj, type ResourceDef } from './define.js';
+import { indexEntries, insertObject, newObjectBase, saveObject, type Obj, type ResourceDef } from './define.js';
+import { canonicalize } from '../api/render.js';
 
 export const RAW_CARD_DATA_MESSAGE = 'Sending credit card numbers directly to the Stripe API is generally unsafe. We suggest you use test tokens that map to the test card you are using, see https://stripe.com/docs/testing. To enable testing raw card data APIs, see https://support.stripe.com/questions/enabling-access-to-raw-card-data-apis.';
 
@@ -143,6 +144,30 @@ export async function insertBankPaymentMethod(ctx: WriteContext, p: Params, pref
   return insertObject(ctx, paymentMethods, pm);
 }
 
+/**
+ * Stripe's test us_bank_account PaymentMethods
+ * (https://docs.stripe.com/billing/subscriptions/ach-debit#test-account-numbers): each stands for
+ * its test account number (routing 110000000) and, like Stripe's, needs no microdeposits.
+ */
+const US_BANK_TEST_PAYMENT_METHODS: Record<string, string> = {
+  pm_usBankAccount_success: '000123456789', pm_usBankAccount_accountClosed: '000111111113',
+  pm_usBankAccount_noAccount: '000111111116', pm_usBankAccount_insufficientFunds: '000222222227',
+  pm_usBankAccount_debitNotAuthorized: '000333333335', pm_usBankAccount_invalidCurrency: '000444444440',
+  pm_usBankAccount_processing: '000000000009',
+};
+
+async function insertTestBankPaymentMethod(ctx: WriteContext, accountNumber: string): Promise<Obj> {
+  const account = usBankAccount(ctx.scope.account, { account_number: accountNumber, routing_number: '110000000' });
+  if ('error' in account) throw new Error(account.error);
+  const pm: Obj = {
+    ...newObjectBase(ctx, paymentMethods),
+    allow_redisplay: 'unspecified', billing_details: billingDetails(undefined), customer: null, customer_account: null,
+    metadata: {}, type: 'us_bank_account', us_bank_account: account.details,
+  };
+  await storeCardRef(ctx, pm.id, { key: account.key, cvc: false, line1: false, postal: false, setUp: false, verified: true } as CardRef);
+  return insertObject(ctx, paymentMethods, pm);
+}
+
 /** payment_method_data on intents: `{type: 'card', card: {token} | {number…}, billing_details, metadata}`. */
 export async function createFromData(ctx: WriteContext, data: Params, param: string): Promise<Obj> {
   if (data.type === undefined) throw missingParam(`${param}[type]`);
@@ -159,10 +184,28 @@ export async function createFromData(ctx: WriteContext, data: Params, param: str
  * A PaymentMethod id given as a parameter: a stored one (locked for update) or a `pm_card_*`
  * test id, which creates a new PaymentMethod as Stripe does.
  */
+const freshCardRefs = new WeakMap<StoredObject, { ref: CardRef; card: TestCard; version: number }>();
+
+/** The card reference of a PaymentMethod row resolvePaymentMethod has just created, without reading it back. */
+export function knownCardRef(row: StoredObject): { ref: CardRef; card: TestCard; version: number } | undefined {
+  return freshCardRefs.get(row);
+}
+
 export async function resolvePaymentMethod(ctx: WriteContext, id: string, param = 'payment_method'): Promise<StoredObject> {
   const magic = cardByPaymentMethodId(id);
   if (magic) {
-    const pm = await insertCardPaymentMethod(ctx, magicInput(ctx, magic));
+    // A new PaymentMethod: the row the insert returns is current (no read back), and its card
+    // reference is known to whoever is handed this row (knownCardRef).
+    const input = magicInput(ctx, magic);
+    const pm = canonicalize(newPaymentMethod(ctx, input, {}));
+    await storeCardRef(ctx, pm.id, input.ref);
+    const row = await ctx.tx.insert(ctx.scope, { id: pm.id, type: paymentMethods.object, created: pm.created, data: pm, index: indexEntries(paymentMethods, pm) });
+    freshCardRefs.set(row, { ref: { ...input.ref }, card: input.card, version: 1 });
+    return row;
+  }
+  const bankNumber = Object.hasOwn(US_BANK_TEST_PAYMENT_METHODS, id) ? US_BANK_TEST_PAYMENT_METHODS[id] : undefined;
+  if (bankNumber) {
+    const pm = await insertTestBankPaymentMethod(ctx, bankNumber);
     return (await ctx.tx.getForUpdate(ctx.scope, pm.id))!;
   }
   const row = await ctx.tx.getForUpdate(ctx.scope, id);

@@ -143,7 +143,7 @@ export const payouts: ResourceDef = {
       handler: async (c, _p, path) => {
         const ctx = c as WriteContext;
         const row = await load(ctx, path.id!);
-        if (row.data.status !== 'pending') throw invalidRequest(`Payouts can only be canceled while they are pending; this payout is ${row.data.status}.`);
+        if (row.data.status !== 'pending') throw invalidRequest('Payouts can only be canceled while they are pending.');
         const credit = await recordBalanceTransaction(ctx, { amount: row.data.amount, currency: row.data.currency, type: 'payout_cancel', reporting_category: 'payout_reversal', source: row.id, description: 'PAYOUT CANCEL', immediate: true });
         const saved = await write(ctx, row, { ...row.data, status: 'canceled', failure_balance_transaction: credit.id });
         await cancelTimer(ctx, SETTLE_KIND, row.id);

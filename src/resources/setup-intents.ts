@@ -10,7 +10,7 @@ import { canonicalize } from '../api/render.js';
 import type { Params } from '../api/params.js';
 import type { ReadContext, WriteContext } from '../api/context.js';
 import { emitEvent } from '../events/events.js';
-import { authorize, cardError, lastPaymentError, loadBankVerification, loadCardRef, markSetUp, threeDSecureResult, type NetworkDecline } from '../engine/payments/index.js';
+import { authorize, cardError, lastPaymentError, loadBankVerification, loadCardRef, markSetUp, settleThreeDSecure, threeDSNextAction, threeDSecureResult, type NetworkDecline, type ThreeDSIntentKind } from '../engine/payments/index.js';
 import type { StoredObject } from '../store/store.js';
 import { LEGACY_TYPES, cardPaymentMethodData } from './intent-params.js';
 import { RETURN_URL_REQUIRED } from './payment-intents.js';
@@ -176,12 +176,8 @@ async function attempt(ctx: WriteContext, row: StoredObject, si: Obj, authentica
   si.last_setup_error = null;
   si.next_action = null;
   if (result.status === 'requires_action') {
-    const origin = ctx.origin ?? 'http://127.0.0.1:12111';
-    const url = `${origin}/pinstripe/3ds/${ctx.scope.account}/${ctx.scope.livemode ? 'live' : 'test'}/${si.id}?client_secret=${encodeURIComponent(si.client_secret)}`;
     si.status = 'requires_action';
-    si.next_action = returnUrl
-      ? { redirect_to_url: { return_url: returnUrl, url }, type: 'redirect_to_url' }
-      : { type: 'use_stripe_sdk', use_stripe_sdk: { source: `src_${ctx.services.ids.random(24)}`, stripe_js: url, type: 'three_d_secure_redirect' } };
+    si.next_action = threeDSNextAction(ctx, si, returnUrl);
     const att = await insertAttempt(ctx, si, pm, 'requires_action', null, null, null);
     si.latest_attempt = att.id;
     return (await save(ctx, setupIntents, row, si, 'setup_intent.requires_action')).data;
@@ -256,29 +252,16 @@ async function verifySetupMicrodeposits(ctx: WriteContext, row: StoredObject, p:
   return bankSetupSucceeded(ctx, row, fresh, si);
 }
 
+const SETUP_INTENT_3DS: ThreeDSIntentKind = {
+  name: 'SetupIntent', errorIntentField: 'setup_intent', errorField: 'last_setup_error',
+  failure: { code: 'setup_intent_authentication_failure', event: 'setup_intent.setup_failed', message: 'The latest attempt to set up the payment method has failed because authentication failed.' },
+  save: async (ctx, row, si, eventType) => (await save(ctx, setupIntents, row, si, eventType)).data,
+  attempt: (ctx, row, si, returnUrl) => attempt(ctx, row, si, true, returnUrl),
+};
+
 /** The 3-D Secure page's outcome for a SetupIntent. */
 export async function settleSetupThreeDS(ctx: WriteContext, id: string, clientSecret: string, succeed: boolean): Promise<Obj> {
-  const row = await load(ctx, id, true);
-  const si = structuredClone(row.data);
-  if (clientSecret !== si.client_secret) throw invalidRequest('The client_secret provided does not match the client_secret associated with the SetupIntent.', 'client_secret');
-  if (si.status !== 'requires_action') return si;
-  if (!succeed) {
-    const pmRow = await ctx.tx.get(ctx.scope, si.payment_method);
-    si.status = 'requires_payment_method';
-    si.next_action = null;
-    si.last_setup_error = {
-      code: 'setup_intent_authentication_failure', doc_url: 'https://stripe.com/docs/error-codes/setup-intent-authentication-failure',
-      message: 'The latest attempt to set up the payment method has failed because authentication failed.', payment_method: pmRow?.data ?? null, type: 'invalid_request_error',
-    };
-    si.payment_method = null;
-    return (await save(ctx, setupIntents, row, si, 'setup_intent.setup_failed')).data;
-  }
-  try {
-    return await attempt(ctx, row, si, true, si.next_action?.redirect_to_url?.return_url);
-  } catch (err) {
-    if (err instanceof StripeError && err.commit) return err.fields.setup_intent as Obj;
-    throw err;
-  }
+  return settleThreeDSecure(ctx, await load(ctx, id, true), clientSecret, succeed, SETUP_INTENT_3DS);
 }
 
 export const setupIntents: ResourceDef = {

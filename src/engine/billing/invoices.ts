@@ -52,6 +52,7 @@ import type { StoredObject } from '../../store/store.js';
 import { couponAppliesTo, couponDiscountAmount, couponDiscountLines } from './discounts.js';
 import { minimumAmount } from '../payments/money.js';
 import { registerPaymentIntentListener } from '../payments/intent-listeners.js';
+import { threeDSNextAction } from '../payments/three-ds.js';
 import { cancelTimer, registerTimeHandler, scheduleTimer } from '../scheduler.js';
 import { invoiceDocumentUrls } from '../../web/invoice-documents.js';
 
@@ -1133,10 +1134,10 @@ registerPaymentIntentListener({ succeeded: settleFromIntent, failed: failFromInt
 async function intentRequiresAction(ctx: WriteContext, piId: string, paymentMethod: string): Promise<void> {
   const row = await ctx.tx.getForUpdate(ctx.scope, piId);
   if (!row || row.data.status !== 'requires_payment_method') return;
-  const { paymentIntents, threeDSUrl } = await import('../../resources/payment-intents.js');
+  const { paymentIntents } = await import('../../resources/payment-intents.js');
   const { indexEntries } = await import('../../resources/define.js');
   const next: Obj = { ...row.data, status: 'requires_action', payment_method: paymentMethod, last_payment_error: null };
-  next.next_action = { type: 'use_stripe_sdk', use_stripe_sdk: { source: `src_${ctx.services.ids.random(24)}`, stripe_js: threeDSUrl(ctx, next), type: 'three_d_secure_redirect' } };
+  next.next_action = threeDSNextAction(ctx, next);
   const data = canonicalize(next);
   await ctx.tx.update(ctx.scope, { id: row.id, version: row.version, data, index: indexEntries(paymentIntents, data) });
   await emitEvent(ctx, 'payment_intent.requires_action', data);

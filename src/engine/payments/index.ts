@@ -4,3 +4,4 @@ export * from './money.js';
 export * from './banks.js';
 export * from './clocks.js';
 export * from './intent-listeners.js';
+export * from './three-ds.js';
