@@ -564,6 +564,53 @@ describe('billing thresholds', () => {
     assert.deepEqual(reset.lines.data.map((l) => l.amount).sort((x, y) => x - y), [-516, 1000, 1000]);
   });
 
+  test('thresholds set on a subscription whose usage already reaches them are checked at the next whole hour; no usage, no checks', async () => {
+    const start = utc(2026, 3, 1);
+    const w = await world(start);
+    const c = await customer(w);
+    const price = await metered(w);
+    const sub = await w.s.subscriptions.create({ customer: c.id, items: [{ price: price.id }] });
+    await advance(w, start + 5 * HOUR + 30 * 60);
+    await use(w, c.id, 300, start + 5 * HOUR);
+    await advance(w, start + 8 * HOUR);
+    assert.equal((await invoices(w.s, sub.id)).length, 1, 'no thresholds yet');
+    await w.s.subscriptions.update(sub.id, { billing_thresholds: { amount_gte: 1000 } });
+    await advance(w, start + 10 * HOUR);
+    const th = (await invoices(w.s, sub.id))[1]!;
+    assert.equal(th.billing_reason, 'subscription_threshold');
+    assert.equal(th.created, start + 9 * HOUR);
+    assert.equal(th.amount_due, 1500);
+  });
+
+  test('a schedule phase (of a metered price: no quantity) sets the subscription its billing_thresholds while it lasts', async () => {
+    const start = utc(2026, 3, 1);
+    const w = await world(start);
+    const c = await customer(w);
+    const price = await metered(w);
+    const sched = await w.s.subscriptionSchedules.create({
+      customer: c.id,
+      phases: [
+        { items: [{ price: price.id }], duration: { interval: 'month' }, billing_thresholds: { amount_gte: 1000 } },
+        { items: [{ price: price.id }], duration: { interval: 'month' } },
+      ],
+    });
+    assert.deepEqual(sched.phases[0]!.billing_thresholds, { amount_gte: 1000, reset_billing_cycle_anchor: null });
+    assert.equal(sched.phases[1]!.billing_thresholds, null);
+    await rejects(w.s.subscriptionSchedules.create({ customer: c.id, phases: [{ items: [{ price: price.id, quantity: 2 }] }] }), {
+      status: 400, message: 'You cannot set the quantity for metered plans.', param: 'phases[0][items][0][quantity]',
+    });
+    const subId = sched.subscription as string;
+    assert.deepEqual((await w.s.subscriptions.retrieve(subId)).billing_thresholds, { amount_gte: 1000, reset_billing_cycle_anchor: null });
+    await use(w, c.id, 250, start);
+    await advance(w, start + 2 * HOUR);
+    assert.equal((await invoices(w.s, subId))[1]!.billing_reason, 'subscription_threshold');
+    await advance(w, utc(2026, 4, 1, 2));
+    assert.equal((await w.s.subscriptions.retrieve(subId)).billing_thresholds, null);
+    await use(w, c.id, 1000, utc(2026, 4, 1, 2));
+    await advance(w, utc(2026, 4, 2));
+    assert.deepEqual((await invoices(w.s, subId)).map((i) => i.billing_reason), ['subscription_create', 'subscription_threshold', 'subscription_cycle']);
+  });
+
   test('refusals: usage_gte on a licensed price (on create and on the item), amount_gte below 1', async () => {
     const w = await world(utc(2026, 3, 1));
     const c = await customer(w);

@@ -17,7 +17,7 @@ import { invalidRequest, noSuchResource } from '../api/errors.js';
 import { checkLimit } from '../api/list.js';
 import type { Params } from '../api/params.js';
 import type { ReadContext, WriteContext } from '../api/context.js';
-import { Aggregate, eventValue, meterEventId, meterEvents, METER_EVENT_OBJECT, METER_OBJECT, USAGE_INDEX, usageKey } from '../engine/billing/usage.js';
+import { Aggregate, eventValue, meterEventId, meterEvents, METER_EVENT_OBJECT, METER_OBJECT, USAGE_INDEX, usageKey, usageRecorded } from '../engine/billing/usage.js';
 import { missingObject, saveObject, type Obj, type ResourceDef } from './define.js';
 import type { StoredObject } from '../store/store.js';
 
@@ -139,6 +139,7 @@ async function createMeterEvent(ctx: WriteContext, p: Params): Promise<Obj> {
     id, type: METER_EVENT_OBJECT, created: timestamp, data: { ...event, _customer: customerId },
     index: [{ field: USAGE_INDEX, value: usageKey(customerId, eventName) }],
   });
+  await usageRecorded(ctx, { customer: customerId, meter: meter.id, timestamp, now });
   return event;
 }
 

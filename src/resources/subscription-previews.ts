@@ -141,7 +141,8 @@ async function previewSchedule(outer: WriteContext, p: Params): Promise<Obj> {
   // Not started (or new): the first invoice of its first phase, when that phase starts.
   const phase = phases[0];
   const create: Params = {
-    customer: customerId, items: phase.items.map((it: Obj) => ({ price: it.price, quantity: it.quantity, metadata: it.metadata })),
+    customer: customerId,
+    items: phase.items.map((it: Obj) => ({ price: it.price, ...(it.quantity !== null ? { quantity: it.quantity } : {}), metadata: it.metadata, tax_rates: (it.tax_rates ?? []).map((r: Obj) => r.id) })),
     ...(phase.trial_end ? { trial_end: phase.trial_end } : {}),
     ...(phase.collection_method ? { collection_method: phase.collection_method } : {}),
     ...(phase.default_payment_method ? { default_payment_method: phase.default_payment_method } : {}),

@@ -43,6 +43,12 @@ async function loadSchedule(ctx: ReadContext, id: string, forUpdate = false): Pr
   return row;
 }
 
+/** Metered prices take no quantity (usage is what is billed). */
+function meteredQuantity(it: Params, param: string): null {
+  if (it.quantity !== undefined && it.quantity !== null) throw invalidRequest('You cannot set the quantity for metered plans.', param);
+  return null;
+}
+
 async function phaseItems(ctx: WriteContext, list: Params[] | undefined, param: string): Promise<Obj[]> {
   if (!list || !list.length) throw missingParam(`${param}[items]`);
   const out: Obj[] = [];
@@ -56,7 +62,7 @@ async function phaseItems(ctx: WriteContext, list: Params[] | undefined, param: 
     }
     out.push({
       billing_thresholds: null, discounts: [], metadata: applyMetadata({}, it.metadata), plan: planOf(row.data), price: row.id,
-      quantity: it.quantity ?? 1, tax_rates: await loadTaxRates(ctx, it.tax_rates, `${param}[items][${i}][tax_rates]`),
+      quantity: row.data.recurring?.usage_type === 'metered' ? meteredQuantity(it, `${param}[items][${i}][quantity]`) : (it.quantity ?? 1), tax_rates: await loadTaxRates(ctx, it.tax_rates, `${param}[items][${i}][tax_rates]`),
     });
   }
   return out;
@@ -87,6 +93,9 @@ async function phaseDiscounts(ctx: ReadContext, list: Params[] | null | undefine
   return out;
 }
 
+/** A phase's billing_thresholds as the subscription's param. */
+const thresholdParams = (phase: Obj): Params => Object.fromEntries(Object.entries(phase.billing_thresholds).filter(([, v]) => v !== null));
+
 /** A phase's discounts as subscription `discounts[]` params. */
 const discountParams = (phase: Obj): Params[] => (phase.discounts ?? []).map((d: Obj) =>
   d.discount ? { discount: d.discount } : d.promotion_code ? { promotion_code: d.promotion_code } : { coupon: d.coupon });
@@ -112,7 +121,9 @@ async function buildPhases(ctx: WriteContext, list: Params[], start: number, pre
     }
     phases.push({
       add_invoice_items: [], application_fee_percent: null,
-      billing_cycle_anchor: p.billing_cycle_anchor ?? null, billing_thresholds: null, collection_method: p.collection_method ?? null,
+      billing_cycle_anchor: p.billing_cycle_anchor ?? null,
+      billing_thresholds: p.billing_thresholds ? { amount_gte: p.billing_thresholds.amount_gte ?? null, reset_billing_cycle_anchor: p.billing_thresholds.reset_billing_cycle_anchor ?? null } : null,
+      collection_method: p.collection_method ?? null,
       currency: first.currency, default_payment_method: p.default_payment_method ?? null,
       default_tax_rates: await loadTaxRates(ctx, p.default_tax_rates, `${param}[default_tax_rates]`),
       description: p.description ?? null, discounts: await phaseDiscounts(ctx, p.discounts, `${param}[discounts]`), end_date: end,
@@ -153,8 +164,9 @@ async function saveSchedule(ctx: WriteContext, row: StoredObject, next: Obj, now
 async function startSubscription(ctx: WriteContext, s: Obj, phase: Obj): Promise<string> {
   const sub = await createSubscriptionRoute(ctx, {
     customer: s.customer,
-    items: phase.items.map((it: Obj) => ({ price: it.price, quantity: it.quantity, metadata: it.metadata, tax_rates: (it.tax_rates ?? []).map((r: Obj) => r.id) })),
+    items: phase.items.map((it: Obj) => ({ price: it.price, ...(it.quantity !== null ? { quantity: it.quantity } : {}), metadata: it.metadata, tax_rates: (it.tax_rates ?? []).map((r: Obj) => r.id) })),
     ...(phase.discounts?.length ? { discounts: discountParams(phase) } : {}),
+    ...(phase.billing_thresholds ? { billing_thresholds: thresholdParams(phase) } : {}),
     ...(phase.default_tax_rates?.length ? { default_tax_rates: phase.default_tax_rates.map((r: Obj) => r.id) } : {}),
     ...(phase.trial_end ? { trial_end: phase.trial_end } : {}),
     ...(phase.collection_method ? { collection_method: phase.collection_method } : {}),
@@ -173,7 +185,8 @@ export function phaseItemChanges(sub: Obj, phase: Obj): Params[] {
   for (const p of phase.items) {
     const existing = current.find((it) => it.price.id === p.price);
     const taxRates = (p.tax_rates ?? []).map((r: Obj) => r.id);
-    items.push(existing ? { id: existing.id, quantity: p.quantity, tax_rates: taxRates } : { price: p.price, quantity: p.quantity, tax_rates: taxRates });
+    const quantity = p.quantity !== null ? { quantity: p.quantity } : {};
+    items.push(existing ? { id: existing.id, ...quantity, tax_rates: taxRates } : { price: p.price, ...quantity, tax_rates: taxRates });
   }
   return items;
 }
@@ -202,6 +215,7 @@ async function enterPhase(ctx: WriteContext, subId: string, phase: Obj): Promise
     items: phaseItemChanges(row.data, phase), proration_behavior: phase.proration_behavior,
     ...(same ? {} : { discounts }),
     default_tax_rates: (phase.default_tax_rates ?? []).map((r: Obj) => r.id),
+    ...(phase.billing_thresholds || row.data.billing_thresholds ? { billing_thresholds: phase.billing_thresholds ? thresholdParams(phase) : null } : {}),
   });
 }
 
@@ -295,7 +309,9 @@ async function createSchedule(ctx: WriteContext, p: Params): Promise<Obj> {
     const it0 = fromSub.data.items.data[0];
     start = it0.current_period_start;
     phases = [{
-      items: fromSub.data.items.data.map((it: Obj) => ({ price: it.price.id, quantity: it.quantity, tax_rates: (it.tax_rates ?? []).map((r: Obj) => r.id) })),
+      items: fromSub.data.items.data.map((it: Obj) => ({
+        price: it.price.id, ...(it.price.recurring?.usage_type === 'metered' ? {} : { quantity: it.quantity }), tax_rates: (it.tax_rates ?? []).map((r: Obj) => r.id),
+      })),
       end_date: it0.current_period_end,
       discounts: (fromSub.data.discounts as string[]).map((id) => ({ discount: id })),
       default_tax_rates: (fromSub.data.default_tax_rates ?? []).map((r: Obj) => r.id),

@@ -22,7 +22,7 @@ import { registerAdvanceLimit } from './test-clocks.js';
 import { prorate as prorateAmount } from '../engine/billing/proration.js';
 import {
   bindSubscriptionsDef, cancelNow, customerDefaultPaymentMethod, PREVIEW_AT, customerNow, cycleLines, dropOnceDiscounts, isMetered, lockSubscription,
-  meteredLines, prorationsFor, recurrenceOf, saveSubscription, statusAfterFirstInvoice, syncTimers,
+  meteredLines, prorationsFor, scheduleThresholdCheck, recurrenceOf, saveSubscription, statusAfterFirstInvoice, syncTimers,
 } from '../engine/billing/subscriptions.js';
 import { invoicing, type BillingLine } from '../engine/billing/subscription-invoicing.js';
 import '../engine/billing/subscription-invoices-adapter.js';
@@ -699,7 +699,10 @@ export async function updateSubscription(outer: WriteContext, row: StoredObject,
     if (outcome.state !== 'paid' && sub.status === 'active' && sub.collection_method === 'charge_automatically' && paymentBehavior === 'allow_incomplete') sub.status = 'past_due';
     await dropOnceDiscounts(ctx, sub, outcome.invoice);
   }
-  return saveSubscription(ctx, row, sub);
+  const saved = await saveSubscription(ctx, row, sub);
+  // New thresholds are checked against the usage so far at the next whole hour.
+  if (p.billing_thresholds !== undefined || (p.items ?? []).some((i: Params) => i.billing_thresholds !== undefined)) await scheduleThresholdCheck(ctx, saved, now);
+  return saved;
 }
 
 // ---- Cancel, resume, discount

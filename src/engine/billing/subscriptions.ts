@@ -18,6 +18,7 @@ import { indexEntries, saveObject, type Obj, type ResourceDef } from '../../reso
 import type { StoredObject } from '../../store/store.js';
 import { boundary, DAY, formatDay, nextBoundaryAfter, type Recurrence } from './periods.js';
 import { periodAmount, prorationLines, type BillingMode } from './proration.js';
+import { onUsageRecorded } from './usage.js';
 import { invoicing, onSubscriptionInvoice, type BillingLine, type BillingReason, type InvoiceOutcome } from './subscription-invoicing.js';
 import { cancelTimer, registerTimeHandler, scheduleTimer } from '../scheduler.js';
 
@@ -190,8 +191,10 @@ export function nextRenewalAt(sub: Obj): number | null {
 // metered usage of the current period reaches one, the subscription is invoiced at once
 // (billing_reason subscription_threshold) for the usage so far, and, with
 // reset_billing_cycle_anchor, starts a new billing period then (its licensed items' unused time
-// credited, the new period billed). Usage is checked by a timer at every whole hour
-// ('subscription.threshold'), an approximation of Stripe's evaluation as usage is reported.
+// credited, the new period billed). Usage is checked by a timer ('subscription.threshold') at the
+// first whole hour after usage is recorded for the customer (a meter event) or thresholds are set:
+// an approximation of Stripe's evaluation as usage is reported, which costs nothing while no
+// usage arrives.
 export const THRESHOLD_KIND = 'subscription.threshold';
 export const THRESHOLD_CHECK_SECONDS = 3600;
 
@@ -204,12 +207,26 @@ export function thresholdCheckAt(sub: Obj, now: number): number | null {
   return (Math.floor(now / THRESHOLD_CHECK_SECONDS) + 1) * THRESHOLD_CHECK_SECONDS;
 }
 
+/** Schedules the subscription's threshold check at the first whole hour after `after`, if it has thresholds. */
+export async function scheduleThresholdCheck(ctx: WriteContext, sub: Obj, after: number): Promise<void> {
+  const at = thresholdCheckAt(sub, after);
+  if (at !== null) await scheduleTimer(ctx, { kind: THRESHOLD_KIND, key: sub.id, at, testClock: sub.test_clock ?? null });
+}
+
+onUsageRecorded(async (ctx, u) => {
+  const rows = await ctx.db.scan(ctx.scope, { type: 'subscription', index: { field: 'customer', value: u.customer }, direction: 'newer', limit: 100 });
+  for (const r of rows) {
+    if (r.deleted || !r.data.items.data.some((it: Obj) => it.price.recurring?.meter === u.meter)) continue;
+    await scheduleThresholdCheck(ctx, r.data, Math.max(u.timestamp, u.now));
+  }
+});
+
 async function checkThresholds(ctx: WriteContext, id: string): Promise<void> {
   const row = await lockSubscription(ctx, id);
   if (!row) return;
   const sub: Obj = structuredClone(row.data);
   const now = ctx.now();
-  if (thresholdCheckAt(sub, now) === null) { await syncTimers(ctx, sub); return; }
+  if (thresholdCheckAt(sub, now) === null) return;
   const metered = (sub.items.data as Obj[]).filter((it) => isMetered(it.price));
   const usage = await meteredLines(ctx, sub, metered, (it) => ({ start: it.current_period_start, end: now }));
   const amount = usage.reduce((a, l) => a + l.amount, 0);
@@ -218,7 +235,7 @@ async function checkThresholds(ctx: WriteContext, id: string): Promise<void> {
     const gte = it.billing_thresholds?.usage_gte ?? null;
     return gte !== null && (usage.find((l) => l.subscription_item === it.id)?.quantity ?? 0) >= gte;
   });
-  if (!amountHit && !usageHit) { await syncTimers(ctx, sub); return; }
+  if (!amountHit && !usageHit) return;
   const lines: BillingLine[] = usage.filter((l) => l.quantity > 0);
   if (sub.billing_thresholds?.reset_billing_cycle_anchor) {
     // A new billing period starts now: the licensed items' unused time is credited, the new period billed.
@@ -262,9 +279,8 @@ export async function syncTimers(ctx: WriteContext, sub: Obj): Promise<void> {
   if (upcoming !== null && upcoming - UPCOMING_RENEWAL_SECONDS > ctx.now()) {
     await scheduleTimer(ctx, { kind: UPCOMING_KIND, key: sub.id, at: upcoming - UPCOMING_RENEWAL_SECONDS, testClock: clock });
   } else await cancelTimer(ctx, UPCOMING_KIND, sub.id);
-  const check = thresholdCheckAt(sub, ctx.now());
-  if (check !== null) await scheduleTimer(ctx, { kind: THRESHOLD_KIND, key: sub.id, at: check, testClock: clock });
-  else await cancelTimer(ctx, THRESHOLD_KIND, sub.id);
+  // A threshold check is scheduled by usage (and by setting thresholds); only removed here.
+  if (thresholdCheckAt(sub, ctx.now()) === null) await cancelTimer(ctx, THRESHOLD_KIND, sub.id);
   const resumes = sub.pause_collection?.resumes_at ?? null;
   if (resumes !== null) await scheduleTimer(ctx, { kind: 'subscription.pause_resume', key: sub.id, at: resumes, testClock: clock });
   else await cancelTimer(ctx, 'subscription.pause_resume', sub.id);

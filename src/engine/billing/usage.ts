@@ -12,8 +12,16 @@
 // store aggregates in SQL (ReadOps.aggregate: count, sum and last of payload[value]) without
 // reading the rows out; event summaries, which fold events into windows, scan the same range. A canceled event (meter event adjustment)
 // is a tombstone: scans leave it out, and its identifier stays taken.
-import type { ReadContext } from '../../api/context.js';
+import type { ReadContext, WriteContext } from '../../api/context.js';
 import type { StoredObject } from '../../store/store.js';
+
+/** Told of every meter event recorded (in its transaction; `now` is its customer's time): subscriptions' billing thresholds listen. */
+type UsageListener = (ctx: WriteContext, usage: { customer: string; meter: string; timestamp: number; now: number }) => Promise<void>;
+const usageListeners: UsageListener[] = [];
+export function onUsageRecorded(fn: UsageListener): void { usageListeners.push(fn); }
+export async function usageRecorded(ctx: WriteContext, usage: { customer: string; meter: string; timestamp: number; now: number }): Promise<void> {
+  for (const fn of usageListeners) await fn(ctx, usage);
+}
 
 export const METER_OBJECT = 'billing.meter';
 export const METER_EVENT_OBJECT = 'billing.meter_event';
