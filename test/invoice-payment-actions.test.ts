@@ -224,3 +224,69 @@ describe('off-session invoice payments with 3-D Secure cards', () => {
     assert.equal((await x.s.subscriptions.retrieve(sub.id)).status, 'past_due');
   });
 });
+
+describe('POST /v1/invoices/{id}/pay off-session with a card that needs authentication', () => {
+  const MESSAGE = 'This payment requires additional user action before it can be completed successfully. Payment can be completed using the PaymentIntent associated with the invoice. For more details see https://stripe.com/docs/billing/subscriptions/overview#requires-action';
+  for (const card of ['pm_card_authenticationRequired', 'pm_card_threeDSecure2Required']) {
+    test(`${card}: 402 invoice_payment_intent_requires_action, the intent requires_action, then paid on the 3-D Secure page`, async () => {
+      const x = await setup(card);
+      await x.s.invoiceItems.create({ customer: x.customer.id, amount: 4200, currency: 'usd' });
+      const draft = await x.s.invoices.create({ customer: x.customer.id, pending_invoice_items_behavior: 'include', auto_advance: false });
+      const open = await x.s.invoices.finalizeInvoice(draft.id);
+      assert.equal(open.status, 'open');
+      const before = (await eventTypes(x.s)).length;
+      let caught: any;
+      await assert.rejects(x.s.invoices.pay(open.id), (e: any) => { caught = e; return true; });
+      assert.ok(caught instanceof Stripe.errors.StripeCardError, `a card error, got ${caught?.type}`);
+      assert.equal(caught.statusCode, 402);
+      assert.equal(caught.type, 'StripeCardError');
+      assert.equal(caught.code, 'invoice_payment_intent_requires_action');
+      assert.equal(caught.message, MESSAGE);
+      assert.equal(caught.doc_url, 'https://stripe.com/docs/error-codes/invoice-payment-intent-requires-action');
+      assert.equal((caught.raw as any).decline_code, undefined);
+      assert.equal((caught.raw as any).payment_intent.status, 'requires_action');
+      const pi = await intentOf(x.s, open.id);
+      assert.equal((caught.raw as any).payment_intent.id, pi.id);
+      assert.equal(pi.status, 'requires_action', 'not requires_payment_method: the customer can authenticate');
+      assert.ok(pi.payment_method);
+      assert.equal(pi.last_payment_error, null);
+      assert.equal((pi.next_action as any).type, 'use_stripe_sdk');
+      const types = (await eventTypes(x.s)).slice(before);
+      assert.ok(types.includes('payment_intent.requires_action'));
+      assert.ok(types.indexOf('invoice.payment_action_required') > types.indexOf('invoice.payment_failed'));
+      assert.ok(types.indexOf('invoice.payment_failed') >= 0);
+      const after = await x.s.invoices.retrieve(open.id);
+      assert.equal(after.status, 'open');
+      assert.equal(after.attempt_count, 1);
+      assert.equal(after.attempted, true);
+      assert.equal(after.next_payment_attempt, null, 'an API attempt schedules no retry');
+      // Paying again while the intent waits for the customer asks again.
+      await assert.rejects(x.s.invoices.pay(open.id), (e: any) => e.code === 'invoice_payment_intent_requires_action');
+      assert.equal(await count(x.s, 'invoice.payment_action_required'), 2);
+      assert.equal((await intentOf(x.s, open.id)).status, 'requires_action');
+      // The customer authenticates: the invoice is paid.
+      await submit(((await intentOf(x.s, open.id)).next_action as any).use_stripe_sdk.stripe_js, 'complete');
+      assert.equal((await x.s.invoices.retrieve(open.id)).status, 'paid');
+    });
+  }
+
+  test('payment_method given to /pay: the same error, that card on the requires_action intent', async () => {
+    const x = await setup('pm_card_visa');
+    const tds = await x.s.paymentMethods.attach('pm_card_authenticationRequired', { customer: x.customer.id });
+    await x.s.invoiceItems.create({ customer: x.customer.id, amount: 1500, currency: 'usd' });
+    const inv = await x.s.invoices.create({ customer: x.customer.id, pending_invoice_items_behavior: 'include', auto_advance: false });
+    await assert.rejects(x.s.invoices.pay(inv.id, { payment_method: tds.id }), (e: any) => e.statusCode === 402 && e.code === 'invoice_payment_intent_requires_action');
+    const pi = await intentOf(x.s, inv.id);
+    assert.equal(pi.status, 'requires_action');
+    assert.equal(pi.payment_method, tds.id);
+    assert.equal((await x.s.invoices.retrieve(inv.id)).status, 'open', 'the draft was finalized by /pay');
+    // A plain decline through /pay stays a card_declined error.
+    const x2 = await setup('pm_card_visa');
+    const declining = await x2.s.paymentMethods.attach('pm_card_chargeCustomerFail', { customer: x2.customer.id });
+    await x2.s.invoiceItems.create({ customer: x2.customer.id, amount: 1500, currency: 'usd' });
+    const inv2 = await x2.s.invoices.create({ customer: x2.customer.id, pending_invoice_items_behavior: 'include', auto_advance: false });
+    await assert.rejects(x2.s.invoices.pay(inv2.id, { payment_method: declining.id }), (e: any) => e.statusCode === 402 && e.code === 'card_declined');
+    assert.equal((await intentOf(x2.s, inv2.id)).status, 'requires_payment_method');
+    assert.equal(await count(x2.s, 'invoice.payment_action_required'), 0);
+  });
+});

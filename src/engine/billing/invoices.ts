@@ -256,6 +256,12 @@ export const INVOICE_ERRORS = {
   finalizedUpdate: (param: string) => refuse("Finalized invoices can't be updated in this way", param),
   noPaymentMethod: () => invalidRequest('This customer has no attached payment source or default payment method. Please consider adding a default payment method. For more information, visit https://docs.stripe.com/billing/subscriptions/payment-methods-setting#payment-method-priority.'),
   noLines: () => refuse('Nothing to invoice for customer', 'customer'),
+  /** /pay off-session with a card that needs authentication (Stripe's error-codes page wording). */
+  paymentRequiresAction: (paymentIntent?: Obj) => new StripeError(402, {
+    type: 'card_error', code: 'invoice_payment_intent_requires_action',
+    message: 'This payment requires additional user action before it can be completed successfully. Payment can be completed using the PaymentIntent associated with the invoice. For more details see https://stripe.com/docs/billing/subscriptions/overview#requires-action',
+    ...(paymentIntent ? { payment_intent: paymentIntent } : {}),
+  }),
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -1048,10 +1054,17 @@ export async function payInvoice(ctx: WriteContext, id: string, o: PayOptions = 
   } catch (err) {
     if (err instanceof StripeError && err.commit) {
       const action = err.fields.code === 'authentication_required' || (err.fields as Obj).decline_code === 'authentication_required';
-      if (action && o.automatic) await intentRequiresAction(ctx, piRow.id, pmId);
+      // Off-session (automatic attempts, and /pay unless off_session=false): the intent is left
+      // requires_action for the customer to authenticate on-session.
+      const offSession = o.automatic || (o.off_session ?? true);
+      if (action && offSession) await intentRequiresAction(ctx, piRow.id, pmId);
       const fresh = await loadInvoice(ctx, id, true);
       await recordFailure(ctx, fresh, structuredClone(fresh.data), { automatic: !!o.automatic, actionRequired: action });
       if (o.automatic) return (await loadInvoice(ctx, id)).data;
+      if (action && offSession) {
+        const intent = (await ctx.tx.get(ctx.scope, piRow.id))?.data;
+        throw INVOICE_ERRORS.paymentRequiresAction(intent).committing();
+      }
       throw err;
     }
     throw err;
