@@ -1,7 +1,7 @@
 // Events are written in the same transaction as the change they describe. `data.object` is
 // the object as of the event; on updates `data.previous_attributes` holds the old values of
 // what changed (nested hashes such as metadata diffed key by key, as Stripe does).
-import { canonicalize } from '../api/render.js';
+import { canonicalize, isCanonical } from '../api/render.js';
 import type { WriteContext } from '../api/context.js';
 import { subscribes } from './event-types.js';
 
@@ -32,7 +32,8 @@ export function previousAttributes(before: Record<string, unknown>, after: Recor
 }
 
 /** Event types whose (account, mode) subscribers are notified after commit. */
-export type EventListener = (scope: WriteContext['scope'], eventId: string) => void;
+/** `deliveries`: the webhook deliveries the event queued (its pending_webhooks). */
+export type EventListener = (scope: WriteContext['scope'], eventId: string, deliveries: number) => void;
 const listeners: EventListener[] = [];
 export function onEvent(fn: EventListener): void { listeners.push(fn); }
 export function offEvent(fn: EventListener): void {
@@ -49,18 +50,21 @@ export async function emitEvent(ctx: WriteContext, type: string, object: Record<
   // the type, committed with the event (src/events/webhooks.ts delivers them).
   const endpoints = (await ctx.tx.scan(ctx.scope, { type: 'webhook_endpoint', direction: 'older', limit: MAX_ENDPOINTS }))
     .filter((e) => e.data.status === 'enabled' && subscribes(e.data.enabled_events ?? [], type));
-  const event = canonicalize({
+  // Built in canonical key order; the object (and previous attributes) are copied into
+  // canonical form only when they are not in it already (a stored object always is).
+  const obj = isCanonical(object) ? object : canonicalize(object);
+  const prev = previous === undefined || isCanonical(previous) ? previous : canonicalize(previous);
+  const event: Record<string, unknown> = {
     id: ctx.services.ids.id(EVENT_PREFIX),
     object: 'event',
     api_version: ctx.apiVersion,
-    context: undefined,
     created,
-    data: previous ? { object, previous_attributes: previous } : { object },
+    data: prev ? { object: obj, previous_attributes: prev } : { object: obj },
     livemode: ctx.scope.livemode,
     pending_webhooks: endpoints.length,
-    request: { id: ctx.requestId || null, idempotency_key: ctx.idempotencyKey }, // '' = scheduler work, not a request
+    request: canonicalize({ id: ctx.requestId || null, idempotency_key: ctx.idempotencyKey }), // '' = scheduler work, not a request
     type,
-  });
+  };
   await ctx.tx.insert(ctx.scope, {
     id: event.id as string,
     type: 'event',
@@ -74,6 +78,7 @@ export async function emitEvent(ctx: WriteContext, type: string, object: Record<
       id: ctx.services.ids.id('whd'), eventId: event.id as string, endpointId: e.id, createdMs: nowMs,
     })));
   }
-  for (const l of listeners) ctx.tx.afterCommit(() => l(ctx.scope, event.id as string));
+  const deliveries = endpoints.length;
+  for (const l of listeners) ctx.tx.afterCommit(() => l(ctx.scope, event.id as string, deliveries));
   return event;
 }

@@ -176,6 +176,7 @@ export class SqliteStore implements Store {
   private checkedThisTurn = false;
   private drainScheduled = false;
   private stmtCache = new Map<string, Database.Statement>();
+  private readerStmtCache = new Map<string, Database.Statement>();
   private checkpointer: Checkpointer | null = null;
 
   constructor(dir: string, filename = 'pinstripe.sqlite') {
@@ -205,9 +206,11 @@ export class SqliteStore implements Store {
   }
 
   private stmt(db: Database.Database, sql: string): Database.Statement {
-    const key = (db === this.writer ? 'w:' : 'r:') + sql;
-    let s = this.stmtCache.get(key);
-    if (!s) { s = db.prepare(sql); this.stmtCache.set(key, s); }
+    // One map per connection, keyed by the SQL itself: most statements are string constants,
+    // whose hash V8 computes once (a 'w:' + sql key was a new string to hash on every call).
+    const cache = db === this.writer ? this.stmtCache : this.readerStmtCache;
+    let s = cache.get(sql);
+    if (!s) { s = db.prepare(sql); cache.set(sql, s); }
     return s;
   }
 
@@ -461,7 +464,11 @@ export class SqliteStore implements Store {
     if (flight) {
       return { kind: 'existing', record: { requestHash: flight.requestHash, state: 'pending', status: null, body: null, createdMs: flight.createdMs, lockedUntilMs: flight.createdMs + leaseMs } };
     }
-    const done = this.recordedResult(this.reader, scope, key, nowMs);
+    // Looked up on the writer connection: its page cache survives its own commits, while the
+    // reader's is dropped after every commit (a fresh key's miss cost three page reads there).
+    // Between statements of a running batch the writer also sees that batch's uncommitted
+    // results, but their keys are still in flight (above) until the batch commits.
+    const done = this.recordedResult(this.writer, scope, key, nowMs);
     if (done) return { kind: 'existing', record: done };
     this.inFlight.set(inFlightKey(scope, key), { requestHash, createdMs: nowMs });
     return { kind: 'claimed' };
