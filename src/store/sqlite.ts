@@ -310,7 +310,7 @@ export class SqliteStore implements Store {
       aggregate: async (scope, q) => this.aggregateOn(w, scope, q),
       insert: async (scope, obj: NewObject) => {
         this.written.push(RowCache.key(scope, obj.id));
-        const data = JSON.stringify(obj.data);
+        const data = obj.json ?? JSON.stringify(obj.data);
         const info = this.stmt(w, 'INSERT INTO objects (account, livemode, id, type, created, version, deleted, data) VALUES (?, ?, ?, ?, ?, 1, 0, ?)')
           .run(scope.account, scope.livemode ? 1 : 0, obj.id, obj.type, obj.created, data);
         const seq = Number(info.lastInsertRowid);
@@ -320,7 +320,7 @@ export class SqliteStore implements Store {
       update: async (scope, u: ObjectUpdate) => {
         this.written.push(RowCache.key(scope, u.id));
         const row = this.stmt(w, 'UPDATE objects SET data = ?, version = version + 1, deleted = ? WHERE account = ? AND livemode = ? AND id = ? AND version = ? RETURNING seq, id, type, created, version, deleted')
-          .get(JSON.stringify(u.data), u.deleted ? 1 : 0, scope.account, scope.livemode ? 1 : 0, u.id, u.version) as Omit<Row, 'data'> | undefined;
+          .get(u.json ?? JSON.stringify(u.data), u.deleted ? 1 : 0, scope.account, scope.livemode ? 1 : 0, u.id, u.version) as Omit<Row, 'data'> | undefined;
         if (!row) throw new ConflictError(u.id);
         this.stmt(w, 'DELETE FROM object_index WHERE seq = ?').run(row.seq);
         if (!u.deleted) this.writeIndex(row.seq, scope, row.type, row.created, u.index);
