@@ -29,6 +29,38 @@ export function canonicalize<T>(value: T): T {
   return out as T;
 }
 
+/**
+ * Whether `value` is already in canonical form (what canonicalize would return, as JSON):
+ * plain objects with `id`, `object`, then the other keys in ascending order, no undefined
+ * values, at every level. Checking allocates nothing, so callers handed objects that are
+ * usually canonical already (a stored object passed to emitEvent) skip the copy.
+ */
+export function isCanonical(value: unknown): boolean {
+  if (value === null) return true;
+  if (typeof value !== 'object') return value !== undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!isCanonical(value[i])) return false;
+    return true;
+  }
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return false;
+  const src = value as Record<string, unknown>;
+  const keys = Object.keys(src);
+  let i = 0;
+  if (keys[i] === 'id') i++;
+  else if ('id' in src) return false;
+  if (keys[i] === 'object') i++;
+  else if ('object' in src) return false;
+  let prev: string | undefined;
+  for (; i < keys.length; i++) {
+    const k = keys[i]!;
+    if (k === 'id' || k === 'object' || (prev !== undefined && !(prev < k))) return false;
+    prev = k;
+    if (!isCanonical(src[k])) return false;
+  }
+  return true;
+}
+
 /** The body text of a response. */
 export function toBody(value: unknown): string {
   return JSON.stringify(value, null, 2);

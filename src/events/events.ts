@@ -1,7 +1,7 @@
 // Events are written in the same transaction as the change they describe. `data.object` is
 // the object as of the event; on updates `data.previous_attributes` holds the old values of
 // what changed (nested hashes such as metadata diffed key by key, as Stripe does).
-import { canonicalize } from '../api/render.js';
+import { canonicalize, isCanonical } from '../api/render.js';
 import type { WriteContext } from '../api/context.js';
 import { subscribes } from './event-types.js';
 
@@ -32,7 +32,8 @@ export function previousAttributes(before: Record<string, unknown>, after: Recor
 }
 
 /** Event types whose (account, mode) subscribers are notified after commit. */
-export type EventListener = (scope: WriteContext['scope'], eventId: string) => void;
+/** `deliveries`: the webhook deliveries the event queued (its pending_webhooks). */
+export type EventListener = (scope: WriteContext['scope'], eventId: string, deliveries: number) => void;
 const listeners: EventListener[] = [];
 export function onEvent(fn: EventListener): void { listeners.push(fn); }
 export function offEvent(fn: EventListener): void {
@@ -43,29 +44,53 @@ export function offEvent(fn: EventListener): void {
 /** Endpoints an account and mode may have (src/resources/webhook-endpoints.ts enforces it). */
 const MAX_ENDPOINTS = 100;
 
-export async function emitEvent(ctx: WriteContext, type: string, object: Record<string, unknown>, previous?: Record<string, unknown>): Promise<Record<string, unknown>> {
+/** Stands for data.object while an event is serialised around an object's known JSON. */
+const OBJECT_MARK = '\u0000pinstripe:object';
+const OBJECT_MARK_JSON = JSON.stringify(OBJECT_MARK);
+
+/**
+ * `objectJson`: JSON.stringify(object), when the caller has it (insertObject and saveObject
+ * do: they have just stored it); `object` must then be canonical. The event's JSON is built
+ * around it instead of serialising the object a second time.
+ */
+export async function emitEvent(ctx: WriteContext, type: string, object: Record<string, unknown>, previous?: Record<string, unknown>, objectJson?: string): Promise<Record<string, unknown>> {
   const created = ctx.now();
   // The webhook outbox: one row per enabled endpoint of this account and mode subscribed to
   // the type, committed with the event (src/events/webhooks.ts delivers them).
   const endpoints = (await ctx.tx.scan(ctx.scope, { type: 'webhook_endpoint', direction: 'older', limit: MAX_ENDPOINTS }))
     .filter((e) => e.data.status === 'enabled' && subscribes(e.data.enabled_events ?? [], type));
-  const event = canonicalize({
-    id: ctx.services.ids.id(EVENT_PREFIX),
+  // Built in canonical key order; the object (and previous attributes) are copied into
+  // canonical form only when they are not in it already (a stored object always is).
+  const obj = objectJson !== undefined || isCanonical(object) ? object : canonicalize(object);
+  const prev = previous === undefined || isCanonical(previous) ? previous : canonicalize(previous);
+  const id = ctx.services.ids.id(EVENT_PREFIX);
+  const request = canonicalize({ id: ctx.requestId || null, idempotency_key: ctx.idempotencyKey }); // '' = scheduler work, not a request
+  const shape = (o: unknown): Record<string, unknown> => ({
+    id,
     object: 'event',
     api_version: ctx.apiVersion,
-    context: undefined,
     created,
-    data: previous ? { object, previous_attributes: previous } : { object },
+    data: prev ? { object: o, previous_attributes: prev } : { object: o },
     livemode: ctx.scope.livemode,
     pending_webhooks: endpoints.length,
-    request: { id: ctx.requestId || null, idempotency_key: ctx.idempotencyKey }, // '' = scheduler work, not a request
+    request,
     type,
   });
+  const event = shape(obj);
+  let json: string | undefined;
+  if (objectJson !== undefined) {
+    // The same text JSON.stringify(event) gives: compact JSON nests verbatim. The mark's is
+    // the first occurrence (only id, object, api_version and created, all ours, come before).
+    const around = JSON.stringify(shape(OBJECT_MARK));
+    const at = around.indexOf(OBJECT_MARK_JSON);
+    json = around.slice(0, at) + objectJson + around.slice(at + OBJECT_MARK_JSON.length);
+  }
   await ctx.tx.insert(ctx.scope, {
     id: event.id as string,
     type: 'event',
     created,
     data: event,
+    json,
     index: [{ field: 'type', value: type }],
   });
   if (endpoints.length) {
@@ -74,6 +99,7 @@ export async function emitEvent(ctx: WriteContext, type: string, object: Record<
       id: ctx.services.ids.id('whd'), eventId: event.id as string, endpointId: e.id, createdMs: nowMs,
     })));
   }
-  for (const l of listeners) ctx.tx.afterCommit(() => l(ctx.scope, event.id as string));
+  const deliveries = endpoints.length;
+  for (const l of listeners) ctx.tx.afterCommit(() => l(ctx.scope, event.id as string, deliveries));
   return event;
 }

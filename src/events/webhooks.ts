@@ -118,7 +118,9 @@ export class WebhookWorker {
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_WEBHOOK_OPTIONS.timeoutMs;
     this.disableAfterMs = opts.disableAfterMs ?? DEFAULT_WEBHOOK_OPTIONS.disableAfterMs;
     this.pollMs = opts.pollMs ?? DEFAULT_WEBHOOK_OPTIONS.pollMs;
-    this.listener = () => this.wake();
+    // Only events that queued deliveries give the outbox anything new to claim (a claim is a
+    // write transaction); other processes' rows are found by the poll.
+    this.listener = (_scope, _eventId, deliveries) => { if (deliveries > 0) this.wake(); };
     setMaxListeners(0, this.closing.signal); // one abort listener per delivery in flight
     const agentOptions = { keepAlive: true, maxSockets: this.concurrency, maxFreeSockets: this.concurrency, timeout: this.timeoutMs };
     this.httpAgent = new HttpAgent(agentOptions);

@@ -8,7 +8,7 @@ import { address, shipping } from '../api/shapes.js';
 import { STRIPE_SEARCH_FIELDS } from '../api/search-query.js';
 import type { Params } from '../api/params.js';
 import type { WriteContext } from '../api/context.js';
-import type { Obj, ResourceDef } from './define.js';
+import { withBase, type Obj, type ResourceDef } from './define.js';
 import { attachPaymentMethod, detachAllPaymentMethods, requireAttached, resolvePaymentMethod } from './payment-methods.js';
 import { publicCard, resolveSource } from './tokens.js';
 import { emitEvent } from '../events/events.js';
@@ -128,8 +128,7 @@ export const customers: ResourceDef = {
   },
 
   async create(ctx, p, base) {
-    const c: Obj = {
-      ...base,
+    const c: Obj = withBase(base, {
       address: null,
       balance: 0,
       currency: null,
@@ -149,7 +148,7 @@ export const customers: ResourceDef = {
       shipping: null,
       tax_exempt: 'none',
       test_clock: null,
-    };
+    });
     if (p.test_clock !== undefined) {
       // Locked: concurrent creates on one clock count its customers one after another.
       const clock = await ctx.tx.getForUpdate(ctx.scope, p.test_clock);

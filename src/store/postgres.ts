@@ -227,13 +227,13 @@ export class PostgresStore implements Store {
             aggregate: (scope, q) => aggregateOn(t, scope, q),
             insert: async (scope, obj: NewObject) => {
               const [row] = await t<{ seq: number }[]>`INSERT INTO objects (account, livemode, id, type, created, version, deleted, data)
-                VALUES (${scope.account}, ${scope.livemode}, ${obj.id}, ${obj.type}, ${obj.created}, 1, false, ${JSON.stringify(obj.data)}) RETURNING seq`;
+                VALUES (${scope.account}, ${scope.livemode}, ${obj.id}, ${obj.type}, ${obj.created}, 1, false, ${obj.json ?? JSON.stringify(obj.data)}) RETURNING seq`;
               const seq = Number(row!.seq);
               await writeIndex(t, seq, scope, obj.type, obj.created, obj.index);
               return { id: obj.id, type: obj.type, created: obj.created, seq, version: 1, deleted: false, data: obj.data };
             },
             update: async (scope, u: ObjectUpdate) => {
-              const rows = await t<Omit<Row, 'data'>[]>`UPDATE objects SET data = ${JSON.stringify(u.data)}, version = version + 1, deleted = ${u.deleted ?? false}
+              const rows = await t<Omit<Row, 'data'>[]>`UPDATE objects SET data = ${u.json ?? JSON.stringify(u.data)}, version = version + 1, deleted = ${u.deleted ?? false}
                 WHERE account = ${scope.account} AND livemode = ${scope.livemode} AND id = ${u.id} AND version = ${u.version}
                 RETURNING seq, id, type, created, version, deleted`;
               const row = rows[0];

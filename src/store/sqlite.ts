@@ -176,6 +176,7 @@ export class SqliteStore implements Store {
   private checkedThisTurn = false;
   private drainScheduled = false;
   private stmtCache = new Map<string, Database.Statement>();
+  private readerStmtCache = new Map<string, Database.Statement>();
   private checkpointer: Checkpointer | null = null;
 
   constructor(dir: string, filename = 'pinstripe.sqlite') {
@@ -205,9 +206,11 @@ export class SqliteStore implements Store {
   }
 
   private stmt(db: Database.Database, sql: string): Database.Statement {
-    const key = (db === this.writer ? 'w:' : 'r:') + sql;
-    let s = this.stmtCache.get(key);
-    if (!s) { s = db.prepare(sql); this.stmtCache.set(key, s); }
+    // One map per connection, keyed by the SQL itself: most statements are string constants,
+    // whose hash V8 computes once (a 'w:' + sql key was a new string to hash on every call).
+    const cache = db === this.writer ? this.stmtCache : this.readerStmtCache;
+    let s = cache.get(sql);
+    if (!s) { s = db.prepare(sql); cache.set(sql, s); }
     return s;
   }
 
@@ -307,7 +310,7 @@ export class SqliteStore implements Store {
       aggregate: async (scope, q) => this.aggregateOn(w, scope, q),
       insert: async (scope, obj: NewObject) => {
         this.written.push(RowCache.key(scope, obj.id));
-        const data = JSON.stringify(obj.data);
+        const data = obj.json ?? JSON.stringify(obj.data);
         const info = this.stmt(w, 'INSERT INTO objects (account, livemode, id, type, created, version, deleted, data) VALUES (?, ?, ?, ?, ?, 1, 0, ?)')
           .run(scope.account, scope.livemode ? 1 : 0, obj.id, obj.type, obj.created, data);
         const seq = Number(info.lastInsertRowid);
@@ -317,7 +320,7 @@ export class SqliteStore implements Store {
       update: async (scope, u: ObjectUpdate) => {
         this.written.push(RowCache.key(scope, u.id));
         const row = this.stmt(w, 'UPDATE objects SET data = ?, version = version + 1, deleted = ? WHERE account = ? AND livemode = ? AND id = ? AND version = ? RETURNING seq, id, type, created, version, deleted')
-          .get(JSON.stringify(u.data), u.deleted ? 1 : 0, scope.account, scope.livemode ? 1 : 0, u.id, u.version) as Omit<Row, 'data'> | undefined;
+          .get(u.json ?? JSON.stringify(u.data), u.deleted ? 1 : 0, scope.account, scope.livemode ? 1 : 0, u.id, u.version) as Omit<Row, 'data'> | undefined;
         if (!row) throw new ConflictError(u.id);
         this.stmt(w, 'DELETE FROM object_index WHERE seq = ?').run(row.seq);
         if (!u.deleted) this.writeIndex(row.seq, scope, row.type, row.created, u.index);
@@ -461,7 +464,11 @@ export class SqliteStore implements Store {
     if (flight) {
       return { kind: 'existing', record: { requestHash: flight.requestHash, state: 'pending', status: null, body: null, createdMs: flight.createdMs, lockedUntilMs: flight.createdMs + leaseMs } };
     }
-    const done = this.recordedResult(this.reader, scope, key, nowMs);
+    // Looked up on the writer connection: its page cache survives its own commits, while the
+    // reader's is dropped after every commit (a fresh key's miss cost three page reads there).
+    // Between statements of a running batch the writer also sees that batch's uncommitted
+    // results, but their keys are still in flight (above) until the batch commits.
+    const done = this.recordedResult(this.writer, scope, key, nowMs);
     if (done) return { kind: 'existing', record: done };
     this.inFlight.set(inFlightKey(scope, key), { requestHash, createdMs: nowMs });
     return { kind: 'claimed' };

@@ -44,6 +44,8 @@ export interface NewObject {
   type: string;
   created: number;
   data: Record<string, any>;
+  /** JSON.stringify(data), when the caller has it already (it is stored as given). */
+  json?: string;
   index: IndexEntry[];
 }
 
@@ -52,6 +54,8 @@ export interface ObjectUpdate {
   /** The version read; the write fails with ConflictError if another writer got there first. */
   version: number;
   data: Record<string, any>;
+  /** JSON.stringify(data), when the caller has it already (it is stored as given). */
+  json?: string;
   index: IndexEntry[];
   deleted?: boolean;
 }
