@@ -149,7 +149,10 @@ export async function createIntent(ctx: WriteContext, p: Params): Promise<Obj> {
   const apm = p.automatic_payment_methods;
   const automatic = !explicitTypes && (apm === undefined || apm?.enabled !== false);
   const pi: Obj = {
-    ...base,
+    id: base.id,
+    object: base.object,
+    created: base.created,
+    livemode: base.livemode,
     allowed_payment_method_types: null,
     amount: p.amount,
     amount_capturable: 0,
