@@ -22,7 +22,7 @@ import { registerAdvanceLimit } from './test-clocks.js';
 import { prorate as prorateAmount } from '../engine/billing/proration.js';
 import {
   bindSubscriptionsDef, cancelNow, customerDefaultPaymentMethod, PREVIEW_AT, customerNow, cycleLines, dropOnceDiscounts, isMetered, lockSubscription,
-  meteredLines, prorationsFor, scheduleThresholdCheck, recurrenceOf, saveSubscription, statusAfterFirstInvoice, syncTimers,
+  hasThresholds, meteredLines, prorationsFor, scheduleThresholdCheck, THRESHOLDS_INDEX, recurrenceOf, saveSubscription, statusAfterFirstInvoice, syncTimers,
 } from '../engine/billing/subscriptions.js';
 import { invoicing, type BillingLine } from '../engine/billing/subscription-invoicing.js';
 import '../engine/billing/subscription-invoices-adapter.js';
@@ -918,6 +918,7 @@ export const subscriptions: ResourceDef = {
     { field: 'customer', value: s.customer },
     ...s.items.data.map((it: Obj) => ({ field: 'item', value: it.id })),
     ...(s.test_clock ? [{ field: 'test_clock', value: s.test_clock }] : []),
+    ...(hasThresholds(s) ? [{ field: THRESHOLDS_INDEX, value: s.customer }] : []),
   ],
   standard: { create: false, update: false, delete: false, list: false },
   operations,

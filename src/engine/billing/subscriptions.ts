@@ -198,7 +198,9 @@ export function nextRenewalAt(sub: Obj): number | null {
 export const THRESHOLD_KIND = 'subscription.threshold';
 export const THRESHOLD_CHECK_SECONDS = 3600;
 
-const hasThresholds = (sub: Obj) => (sub.billing_thresholds?.amount_gte ?? null) !== null
+/** Index field of subscriptions with billing thresholds (value: the customer), which meter events look up. */
+export const THRESHOLDS_INDEX = 'thresholds';
+export const hasThresholds = (sub: Obj) => (sub.billing_thresholds?.amount_gte ?? null) !== null
   || sub.items.data.some((it: Obj) => (it.billing_thresholds?.usage_gte ?? null) !== null);
 
 /** The next whole hour after `now` at which a subscription with thresholds checks its usage, or null. */
@@ -214,7 +216,7 @@ export async function scheduleThresholdCheck(ctx: WriteContext, sub: Obj, after:
 }
 
 onUsageRecorded(async (ctx, u) => {
-  const rows = await ctx.db.scan(ctx.scope, { type: 'subscription', index: { field: 'customer', value: u.customer }, direction: 'newer', limit: 100 });
+  const rows = await ctx.db.scan(ctx.scope, { type: 'subscription', index: { field: THRESHOLDS_INDEX, value: u.customer }, direction: 'newer', limit: 100 });
   for (const r of rows) {
     if (r.deleted || !r.data.items.data.some((it: Obj) => it.price.recurring?.meter === u.meter)) continue;
     await scheduleThresholdCheck(ctx, r.data, Math.max(u.timestamp, u.now));
