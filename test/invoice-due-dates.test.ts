@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import Stripe from 'stripe';
 import { FrozenClock } from '../src/api/clock.js';
-import { configureDueDates, DEFAULT_OVERDUE_DAYS, DEFAULT_WILL_BE_DUE_DAYS } from '../src/engine/billing/invoices.js';
+import { configureDueDates, configureSendInvoiceDunning, DEFAULT_OVERDUE_DAYS, DEFAULT_SEND_INVOICE_PAST_DUE_DAYS, DEFAULT_WILL_BE_DUE_DAYS } from '../src/engine/billing/invoices.js';
 import { freshKey, startTestServer, type TestServer } from './helpers/server.js';
 
 let t: TestServer;
@@ -174,4 +174,76 @@ describe('send_invoice invoices around their due date', () => {
     await s.invoices.pay(invId, { paid_out_of_band: true });
     assert.equal((await s.subscriptions.retrieve(sub.id)).status, 'active');
   });
+});
+
+// Stripe's "Manage invoices sent to customers" setting: N days after the due date of an unpaid
+// send_invoice invoice, its subscription is canceled, marked unpaid, or left past_due.
+describe('send_invoice subscriptions past due for N days (configureSendInvoiceDunning)', () => {
+  async function sendInvoiceSub(): Promise<{ s: Stripe; clockId: string; sub: Stripe.Subscription; invId: string }> {
+    const { s, clockId, customer } = await setup();
+    const product = await s.products.create({ name: 'Support plan' });
+    const price = await s.prices.create({ product: product.id, currency: 'usd', unit_amount: 9_000, recurring: { interval: 'month' } });
+    const sub = await s.subscriptions.create({ customer: customer.id, items: [{ price: price.id }], collection_method: 'send_invoice', days_until_due: 7 });
+    assert.equal(sub.status, 'active');
+    return { s, clockId, sub, invId: sub.latest_invoice as string };
+  }
+  async function withSetting(c: Parameters<typeof configureSendInvoiceDunning>[0], fn: () => Promise<void>): Promise<void> {
+    const saved = configureSendInvoiceDunning({});
+    configureSendInvoiceDunning(c);
+    try { await fn(); } finally { configureSendInvoiceDunning(saved); }
+  }
+
+  test('defaults: 30 days, the subscription left past_due', () => {
+    const c = configureSendInvoiceDunning({});
+    assert.equal(DEFAULT_SEND_INVOICE_PAST_DUE_DAYS, 30);
+    assert.deepEqual(c, { pastDueDays: 30, subscriptionAction: 'past_due' });
+  });
+
+  test('cancel: past_due at the due date, canceled (payment_failed) N days later', () => withSetting({ pastDueDays: 10, subscriptionAction: 'cancel' }, async () => {
+    const { s, clockId, sub, invId } = await sendInvoiceSub();
+    await advance(s, clockId, T0 + 17 * DAY - 1);
+    assert.equal((await s.subscriptions.retrieve(sub.id)).status, 'past_due');
+    assert.equal((await s.events.list({ type: 'customer.subscription.deleted' })).data.length, 0);
+    await advance(s, clockId, T0 + 17 * DAY);
+    const canceled = await s.subscriptions.retrieve(sub.id);
+    assert.equal(canceled.status, 'canceled');
+    assert.equal(canceled.canceled_at, T0 + 17 * DAY);
+    assert.equal(canceled.ended_at, T0 + 17 * DAY);
+    assert.equal(canceled.cancellation_details!.reason, 'payment_failed');
+    const deleted = (await s.events.list({ type: 'customer.subscription.deleted' })).data;
+    assert.equal(deleted.length, 1);
+    assert.equal(deleted[0]!.created, T0 + 17 * DAY);
+    assert.equal((await s.invoices.retrieve(invId)).due_date, T0 + 7 * DAY);
+  }));
+
+  test('unpaid: past_due, then unpaid N days later, active again once the invoice is paid', () => withSetting({ pastDueDays: 3, subscriptionAction: 'unpaid' }, async () => {
+    const { s, clockId, sub, invId } = await sendInvoiceSub();
+    await advance(s, clockId, T0 + 7 * DAY);
+    assert.equal((await s.subscriptions.retrieve(sub.id)).status, 'past_due');
+    await advance(s, clockId, T0 + 10 * DAY);
+    assert.equal((await s.subscriptions.retrieve(sub.id)).status, 'unpaid');
+    const updated = (await s.events.list({ type: 'customer.subscription.updated' })).data[0]!;
+    assert.equal(updated.created, T0 + 10 * DAY);
+    assert.equal((updated.data.previous_attributes as any).status, 'past_due');
+    assert.equal((await s.invoices.retrieve(invId)).status, 'open', 'the invoice itself stays open');
+    await s.invoices.pay(invId, { paid_out_of_band: true });
+    assert.equal((await s.subscriptions.retrieve(sub.id)).status, 'active');
+  }));
+
+  test('past_due (leave): still past_due after N days; an invoice paid in time, or voided, triggers nothing', () => withSetting({ pastDueDays: 5, subscriptionAction: 'past_due' }, async () => {
+    const left = await sendInvoiceSub();
+    await advance(left.s, left.clockId, T0 + 20 * DAY);
+    assert.equal((await left.s.subscriptions.retrieve(left.sub.id)).status, 'past_due');
+    configureSendInvoiceDunning({ subscriptionAction: 'cancel' });
+    const paid = await sendInvoiceSub();
+    await paid.s.invoices.pay(paid.invId, { paid_out_of_band: true });
+    await paid.s.testHelpers.testClocks.advance(paid.clockId, { frozen_time: T0 + 20 * DAY });
+    assert.equal((await paid.s.subscriptions.retrieve(paid.sub.id)).status, 'active');
+    const voided = await sendInvoiceSub();
+    await advance(voided.s, voided.clockId, T0 + 8 * DAY);
+    assert.equal((await voided.s.subscriptions.retrieve(voided.sub.id)).status, 'past_due');
+    await voided.s.invoices.voidInvoice(voided.invId);
+    await advance(voided.s, voided.clockId, T0 + 20 * DAY);
+    assert.notEqual((await voided.s.subscriptions.retrieve(voided.sub.id)).status, 'canceled');
+  }));
 });

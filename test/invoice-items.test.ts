@@ -62,9 +62,15 @@ describe('invoice items', () => {
     assert.deepEqual(await s.invoiceItems.del(ii2.id), { id: ii2.id, object: 'invoiceitem', deleted: true });
     assert.equal((await s.invoices.retrieve(draft.id)).total, 1500);
     await s.invoices.finalizeInvoice(draft.id);
-    await rejects(s.invoiceItems.update(ii.id, { amount: 1 }), { status: 400, message: /no longer a draft/ });
+    await rejects(s.invoiceItems.update(ii.id, { amount: 1 }), { status: 400, message: 'This invoice item is already attached to an invoice that is no longer editable' });
+    assert.equal((await s.invoiceItems.retrieve(ii.id)).amount, 1500, 'the refused update changed nothing');
     await rejects(s.invoiceItems.del(ii.id), { status: 400, message: "Can't delete an invoice item that is attached to an invoice that is no longer editable" });
-    await rejects(s.invoiceItems.retrieve(ii2.id), { status: 404, message: `No such invoiceitem: '${ii2.id}'`, param: 'id', code: 'resource_missing' });
+    // Stripe's own spelling for this family: capitalized, the mode appended.
+    await rejects(s.invoiceItems.retrieve(ii2.id), { status: 404, message: `No such Invoice Item: '${ii2.id}'(livemode=false)`, param: 'id', code: 'resource_missing' });
+    await rejects(s.invoiceItems.update(ii2.id, { amount: 1 }), { status: 404, message: `No such Invoice Item: '${ii2.id}'(livemode=false)`, param: 'id', code: 'resource_missing' });
+    await rejects(s.invoiceItems.del(ii2.id), { status: 404, message: `No such Invoice Item: '${ii2.id}'(livemode=false)`, param: 'id', code: 'resource_missing' });
+    await rejects(s.invoiceItems.retrieve('ii_nope'), { status: 404, message: "No such Invoice Item: 'ii_nope'(livemode=false)", param: 'id', code: 'resource_missing' });
+    await rejects(s.invoiceItems.retrieve(draft.id), { status: 404, message: `No such Invoice Item: '${draft.id}'(livemode=false)`, param: 'id', code: 'resource_missing' });
     const other = await s.customers.create({});
     await rejects(s.invoiceItems.create({ customer: other.id, amount: 1, currency: 'usd', invoice: draft.id }), { status: 400, message: /no longer editable/, param: 'invoice' });
     const otherDraft = await s.invoices.create({ customer: other.id });

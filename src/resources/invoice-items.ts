@@ -4,18 +4,20 @@
 // update (while pending or on a draft; the draft's line and totals follow), delete (same),
 // list (customer, invoice, pending, created). Events: invoiceitem.created, invoiceitem.deleted
 // (Stripe sends no invoiceitem.updated any more: it is not among the current event types).
-import { invalidRequest, missingParam } from '../api/errors.js';
+import { invalidRequest, missingParam, type StripeError } from '../api/errors.js';
 import { applyMetadata } from '../api/metadata.js';
 import { canonicalize } from '../api/render.js';
 import type { Params } from '../api/params.js';
-import type { WriteContext } from '../api/context.js';
+import type { ReadContext, WriteContext } from '../api/context.js';
+import { StoredResult } from '../api/stored-result.js';
+import type { StoredObject } from '../store/store.js';
 import { emitEvent } from '../events/events.js';
 import {
   buildLine, clockContext, itemIndex, lineFromItem, loadInvoice, refreshDraft, type LineInput, LINE_ITEM,
 } from '../engine/billing/invoices.js';
 import { discountParams } from './invoices.js';
 import { loadTaxRates } from './tax-rates.js';
-import { loadObject, type Obj, type ResourceDef } from './define.js';
+import { type Obj, type ResourceDef } from './define.js';
 
 interface Pricing { amount: number; currency: string; quantity: number; unit: string | null; price: Obj | null; product: string | null }
 
@@ -131,8 +133,22 @@ async function draftOf(ctx: WriteContext, item: Obj): Promise<Obj | null> {
   return inv.data;
 }
 
-function notEditable(item: Obj, inv: Obj): never {
-  throw invalidRequest(`Invoice item ${item.id} is attached to invoice ${inv.id}, which is no longer a draft; it can no longer be changed.`);
+function notEditable(_item: Obj, _inv: Obj): never {
+  // Stripe's wording for an update of an item on a finalized invoice.
+  throw invalidRequest('This invoice item is already attached to an invoice that is no longer editable');
+}
+
+/**
+ * A missing invoice item in the path: Stripe spells this family its own way, capitalized and
+ * with the mode appended: `No such Invoice Item: 'ii_x'(livemode=false)` (recorded from the live API).
+ */
+function noSuchInvoiceItem(ctx: ReadContext, id: string): StripeError {
+  return invalidRequest(`No such Invoice Item: '${id}'(livemode=${ctx.scope.livemode})`, 'id', 'resource_missing', 404);
+}
+async function loadItem(ctx: ReadContext, def: ResourceDef, id: string, forUpdate: boolean): Promise<StoredObject> {
+  const found = forUpdate && 'tx' in ctx ? await (ctx as WriteContext).tx.getForUpdate(ctx.scope, id) : await ctx.db.get(ctx.scope, id);
+  if (!found || found.type !== def.object || found.deleted) throw noSuchInvoiceItem(ctx, id);
+  return found;
 }
 
 /** Replaces the item's line on its draft (same line id) so the draft reflects the change. */
@@ -170,8 +186,12 @@ export const invoiceItems: ResourceDef = {
     if (p.customer !== undefined) return { index: { field: 'customer', value: p.customer }, filter };
     return { filter };
   },
-  standard: { create: false, update: false, delete: false },
+  standard: { create: false, retrieve: false, update: false, delete: false },
   operations: (def) => [
+    {
+      method: 'GET', path: '/v1/invoiceitems/{id}', write: false,
+      handler: async (ctx, _p, path) => new StoredResult(await loadItem(ctx, def, path.id!, false)),
+    },
     {
       method: 'POST', path: '/v1/invoiceitems', write: true,
       handler: async (c, p) => {
@@ -209,7 +229,7 @@ export const invoiceItems: ResourceDef = {
       method: 'POST', path: '/v1/invoiceitems/{id}', write: true,
       handler: async (c, p, path) => {
         const w = c as WriteContext;
-        const row = await loadObject(w, def, path.id!, 'id', true);
+        const row = await loadItem(w, def, path.id!, true);
         const customer = (await w.db.get(w.scope, row.data.customer))!.data;
         const ctx = await clockContext(w, customer);
         const item = structuredClone(row.data);
@@ -242,7 +262,7 @@ export const invoiceItems: ResourceDef = {
       method: 'DELETE', path: '/v1/invoiceitems/{id}', write: true,
       handler: async (c, _p, path) => {
         const ctx = c as WriteContext;
-        const row = await loadObject(ctx, def, path.id!, 'id', true);
+        const row = await loadItem(ctx, def, path.id!, true);
         const inv = await draftOf(ctx, row.data);
         // Stripe's wording (recorded from the live API).
         if (inv && inv.status !== 'draft') throw invalidRequest("Can't delete an invoice item that is attached to an invoice that is no longer editable");

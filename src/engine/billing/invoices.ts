@@ -137,6 +137,11 @@ export interface InvoiceListener {
   markedUncollectible?(ctx: WriteContext, invoice: Obj): Promise<void> | void;
   /** A send_invoice invoice reached its due_date unpaid (a subscription goes past_due). */
   pastDue?(ctx: WriteContext, invoice: Obj): Promise<void> | void;
+  /**
+   * A send_invoice invoice has been past due for the configured number of days
+   * (configureSendInvoiceDunning): its subscription is canceled or marked unpaid.
+   */
+  pastDueLimit?(ctx: WriteContext, invoice: Obj, action: 'cancel' | 'unpaid'): Promise<void> | void;
 }
 
 const listeners: InvoiceListener[] = [];
@@ -212,6 +217,34 @@ export function configureDueDates(c: Partial<DueDateConfig>): DueDateConfig {
   return { willBeDueDays: [...dueDates.willBeDueDays], overdueDays: [...dueDates.overdueDays] };
 }
 
+// Stripe's "Manage invoices sent to customers" setting (Billing → Subscriptions and emails): a
+// subscription whose send_invoice invoice stays past due for a number of days after its due date
+// is canceled, marked unpaid, or left past_due. Pinstripe leaves it past_due unless configured:
+// PINSTRIPE_SEND_INVOICE_PAST_DUE_ACTION (cancel | unpaid | past_due) and
+// PINSTRIPE_SEND_INVOICE_PAST_DUE_DAYS (default 30), or configureSendInvoiceDunning().
+
+export interface SendInvoiceDunningConfig {
+  /** Days after the due date at which `subscriptionAction` is taken. */
+  pastDueDays: number;
+  /** What happens to the invoice's subscription then. */
+  subscriptionAction: 'cancel' | 'unpaid' | 'past_due';
+}
+export const DEFAULT_SEND_INVOICE_PAST_DUE_DAYS = 30;
+const SEND_INVOICE_ACTIONS = ['cancel', 'unpaid', 'past_due'] as const;
+const sendInvoiceDunning: SendInvoiceDunningConfig = {
+  pastDueDays: (() => {
+    const n = Number(process.env.PINSTRIPE_SEND_INVOICE_PAST_DUE_DAYS);
+    return process.env.PINSTRIPE_SEND_INVOICE_PAST_DUE_DAYS && Number.isInteger(n) && n >= 0 ? n : DEFAULT_SEND_INVOICE_PAST_DUE_DAYS;
+  })(),
+  subscriptionAction: (SEND_INVOICE_ACTIONS as readonly string[]).includes(process.env.PINSTRIPE_SEND_INVOICE_PAST_DUE_ACTION ?? '')
+    ? process.env.PINSTRIPE_SEND_INVOICE_PAST_DUE_ACTION as SendInvoiceDunningConfig['subscriptionAction'] : 'past_due',
+};
+export function configureSendInvoiceDunning(c: Partial<SendInvoiceDunningConfig>): SendInvoiceDunningConfig {
+  if (c.pastDueDays !== undefined) sendInvoiceDunning.pastDueDays = c.pastDueDays;
+  if (c.subscriptionAction) sendInvoiceDunning.subscriptionAction = c.subscriptionAction;
+  return { ...sendInvoiceDunning };
+}
+
 /** (Re)schedules an open send_invoice invoice's due-date timers from its due_date. */
 export async function scheduleDueDateTimers(ctx: WriteContext, inv: Obj): Promise<void> {
   if (inv.status !== 'open' || inv.collection_method !== 'send_invoice' || typeof inv.due_date !== 'number') return;
@@ -226,12 +259,17 @@ export async function scheduleDueDateTimers(ctx: WriteContext, inv: Obj): Promis
   for (const d of dueDates.overdueDays) {
     await scheduleTimer(ctx, { kind: 'invoice.overdue', key: `${inv.id}:${d}`, at: Math.max(now, inv.due_date + d * 86_400), testClock });
   }
+  // The "invoices sent to customers" limit; the handler reads the setting when it runs.
+  if (inv.subscription ?? inv.parent?.subscription_details?.subscription) {
+    await scheduleTimer(ctx, { kind: 'invoice.past_due_limit', key: inv.id, at: Math.max(now, inv.due_date), testClock });
+  }
 }
 
 async function cancelDueDateTimers(ctx: WriteContext, id: string): Promise<void> {
   for (const d of dueDates.willBeDueDays) await cancelTimer(ctx, 'invoice.will_be_due', `${id}:${d}`);
   await cancelTimer(ctx, 'invoice.due', id);
   for (const d of dueDates.overdueDays) await cancelTimer(ctx, 'invoice.overdue', `${id}:${d}`);
+  await cancelTimer(ctx, 'invoice.past_due_limit', id);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1337,5 +1375,21 @@ registerTimeHandler('invoice.overdue', {
     const [id, days] = splitKey(item.key);
     const found = await dueInvoice(ctx, id, item.at, days);
     if (found?.inv.auto_advance) await invoiceEvent(ctx, 'invoice.overdue', found.inv);
+  },
+});
+
+// The past-due limit timer first runs at the due date and moves itself to due_date +
+// pastDueDays (the setting may change while the invoice is open); then it acts once.
+registerTimeHandler('invoice.past_due_limit', {
+  async run(ctx, item) {
+    const found = await dueInvoice(ctx, item.key, item.at, 0);
+    if (!found) return;
+    const { pastDueDays, subscriptionAction } = sendInvoiceDunning;
+    const at = found.inv.due_date + pastDueDays * 86_400;
+    if (at > item.at) {
+      await scheduleTimer(ctx, { kind: 'invoice.past_due_limit', key: item.key, at, testClock: found.inv.test_clock ?? null });
+      return;
+    }
+    if (subscriptionAction !== 'past_due') await notify('pastDueLimit', ctx, found.inv, subscriptionAction);
   },
 });

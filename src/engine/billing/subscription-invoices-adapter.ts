@@ -102,4 +102,5 @@ registerInvoiceListener({
   voided: (ctx, invoice) => notifySubscriptionInvoice(ctx, { type: 'voided', invoice }),
   markedUncollectible: (ctx, invoice) => notifySubscriptionInvoice(ctx, { type: 'uncollectible', invoice }),
   pastDue: (ctx, invoice) => notifySubscriptionInvoice(ctx, { type: 'past_due_date', invoice }),
+  pastDueLimit: (ctx, invoice, action) => notifySubscriptionInvoice(ctx, { type: 'past_due_limit', invoice, action }),
 });

@@ -50,8 +50,10 @@ export interface InvoiceOutcome {
 
 /** Callbacks from the invoices engine about a subscription's invoices. */
 export interface InvoiceNotice {
-  type: 'paid' | 'payment_failed' | 'action_required' | 'final_attempt_failed' | 'voided' | 'uncollectible' | 'past_due_date';
+  type: 'paid' | 'payment_failed' | 'action_required' | 'final_attempt_failed' | 'voided' | 'uncollectible' | 'past_due_date' | 'past_due_limit';
   invoice: Obj;
+  /** past_due_limit: the "invoices sent to customers" setting's action. */
+  action?: 'cancel' | 'unpaid';
 }
 
 export interface SubscriptionInvoicing {

@@ -507,6 +507,13 @@ onSubscriptionInvoice(async (ctx, n) => {
       if (sub.status === 'active' && sub.collection_method === 'send_invoice') sub.status = 'past_due';
       else return;
       break;
+    case 'past_due_limit':
+      // send_invoice past due for the configured days: canceled or unpaid ("Manage invoices sent to customers").
+      if (!['active', 'past_due'].includes(sub.status) || sub.collection_method !== 'send_invoice') return;
+      if (n.action === 'cancel') { await cancelNow(ctx, row, null, { reason: 'payment_failed' }); return; }
+      if (n.action !== 'unpaid') return;
+      sub.status = 'unpaid';
+      break;
     case 'final_attempt_failed':
       if (!['active', 'past_due'].includes(sub.status) || !isLatest) return;
       if (finalFailure === 'cancel') { await cancelNow(ctx, row, null, { reason: 'payment_failed' }); return; }
