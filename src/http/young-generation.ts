@@ -14,7 +14,7 @@ import { PerformanceObserver, constants } from 'node:perf_hooks';
 const DEFAULT_MAX_YOUNG_MB = 16;
 let started = false;
 
-/** Starts bounding the new space (once per process; later calls do nothing). */
+/** Starts bounding the new space (once per process; later calls do nothing). Importing this module starts it with the default bound. */
 export function boundYoungGeneration(maxMb = Number(process.env.PINSTRIPE_MAX_YOUNG_MB ?? DEFAULT_MAX_YOUNG_MB)): void {
   if (started || !(maxMb > 0) || process.execArgv.some((a) => a.startsWith('--max-semi-space-size'))) return;
   started = true;
@@ -38,3 +38,5 @@ export function boundYoungGeneration(maxMb = Number(process.env.PINSTRIPE_MAX_YO
   observer.observe({ entryTypes: ['gc'] });
   (observer as unknown as { unref?: () => void }).unref?.();
 }
+
+boundYoungGeneration();
