@@ -1,5 +1,6 @@
 // Starting and stopping a Pinstripe server: store, clock, id generator, HTTP app, and the
 // housekeeping timers. Used by the CLI (`pinstripe serve`) and by the tests.
+import './http/young-generation.js'; // first: bounds the young generation before the other modules load
 import pino, { type Logger } from 'pino';
 import { SystemClock, type Clock } from './api/clock.js';
 import { createIdGenerator } from './api/ids.js';
@@ -10,7 +11,6 @@ import { registerInvoiceDocuments } from './web/invoice-documents.js';
 import { parseRetryDelays, WebhookWorker, type WebhookOptions } from './events/webhooks.js';
 import { TimerTick } from './engine/scheduler.js';
 import { openStore } from './store/open.js';
-import { boundYoungGeneration } from './http/young-generation.js';
 import type { Store } from './store/store.js';
 
 export interface ServerOptions {
@@ -75,7 +75,6 @@ export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_DATA_DIR = './.pinstripe';
 
 export async function startServer(opts: ServerOptions = {}): Promise<RunningServer> {
-  boundYoungGeneration(); // resident memory: see src/http/young-generation.ts
   const logger = pino({ level: opts.logLevel ?? 'info' });
   const store = opts.store ?? await openStore({ dataDir: opts.dataDir ?? DEFAULT_DATA_DIR, databaseUrl: opts.databaseUrl });
   const services: Services = {

@@ -1,0 +1,84 @@
+// The request path's shortcuts keep their results exact: isCanonical agrees with canonicalize,
+// events built around their object's stored JSON carry exactly the object (bytes and key order,
+// created and updated, with and without includable fields), and the young-generation bound
+// holds the new space where it says.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { canonicalize, isCanonical } from '../src/api/render.js';
+import { withBase } from '../src/resources/define.js';
+import { freshKey, startTestServer, type TestServer } from './helpers/server.js';
+
+let t: TestServer;
+before(async () => { t = await startTestServer(); });
+after(() => t.close());
+
+describe('request path', () => {
+  test('isCanonical is true exactly when canonicalize would change nothing', () => {
+    const samples: unknown[] = [
+      { id: 'x', object: 'o', a: 1, b: { id: 'y', c: [1, { d: null, e: 'f' }] } },
+      { object: 'o', a: 1 },
+      { id: 'x', a: 1, object: 'o' },
+      { b: 1, a: 2 },
+      { a: 1, b: undefined },
+      { a: [{ z: 1, y: 2 }] },
+      { metadata: { 9: 'a', 10: 'b' } },
+      { '': 1, a: 2 },
+      { a: new Date(0) },
+      [],
+      null,
+    ];
+    for (const s of samples) {
+      const c = canonicalize(s);
+      assert.equal(isCanonical(c), isCanonical(canonicalize(c)), JSON.stringify(s));
+      if (isCanonical(s)) assert.equal(JSON.stringify(s), JSON.stringify(c), JSON.stringify(s));
+    }
+    assert.equal(isCanonical({ id: 'x', object: 'o', a: 1, b: { c: 1 } }), true);
+    assert.equal(isCanonical({ id: 'x', a: 1, object: 'o' }), false);
+    assert.equal(isCanonical({ b: 1, a: 2 }), false);
+    assert.equal(isCanonical({ a: 1, b: undefined }), false);
+    assert.equal(isCanonical({ a: [{ z: 1, y: 2 }] }), false);
+    assert.equal(isCanonical({ a: new Date(0) }), false);
+  });
+
+  test('withBase is the spread it replaces', () => {
+    const base = { id: 'cus_1', object: 'customer', created: 1, livemode: false };
+    assert.deepEqual(canonicalize(withBase(base, { email: null, balance: 0 })), canonicalize({ ...base, email: null, balance: 0 }));
+  });
+
+  test("events carry their object's exact bytes, created and updated, includable fields left out", async () => {
+    const key = freshKey();
+    const s = t.stripe(key);
+    const c = await s.customers.create({ name: 'Splice "quoted" \u2028', email: 'sp@example.com', metadata: { b: '1', a: '2', 10: 'x', 9: 'y' } });
+    await s.customers.update(c.id, { name: 'Spliced', metadata: { a: '' } });
+    const product = await s.products.create({ name: 'P', default_price_data: { currency: 'usd', unit_amount: 100 } });
+    const events = await t.request('GET', '/v1/events?limit=10', { key });
+    assert.equal(events.status, 200);
+    const list = JSON.parse(events.text) as { data: Array<{ type: string; data: { object: Record<string, unknown>; previous_attributes?: unknown } }> };
+    const byType = new Map(list.data.map((e) => [e.type, e]));
+    const retrieved = JSON.parse((await t.request('GET', `/v1/customers/${c.id}`, { key })).text);
+    assert.equal(JSON.stringify(byType.get('customer.updated')!.data.object), JSON.stringify(retrieved));
+    assert.deepEqual(byType.get('customer.updated')!.data.previous_attributes, { metadata: { a: '2' }, name: 'Splice "quoted" \u2028' });
+    const createdObject = byType.get('customer.created')!.data.object;
+    assert.equal(createdObject.name, 'Splice "quoted" \u2028');
+    assert.deepEqual(Object.keys(createdObject), Object.keys(canonicalize(createdObject)));
+    assert.equal(JSON.stringify(byType.get('product.created')!.data.object), JSON.stringify(JSON.parse((await t.request('GET', `/v1/products/${product.id}`, { key })).text)));
+  });
+
+  test('the young generation stays within its bound under allocation (and grows past it without one)', () => {
+    const script = (bound: number) => `
+      process.env.PINSTRIPE_MAX_YOUNG_MB = '${bound}';
+      const v8 = await import('node:v8');
+      await import(${JSON.stringify(new URL('../src/http/young-generation.js', import.meta.url).href)});
+      let keep = [];
+      for (let i = 0; i < 600000; i++) {
+        keep.push({ i, s: 'x' + i });
+        if (keep.length > 2000) keep = [];
+        if (i % 1000 === 0) await new Promise((r) => setImmediate(r));
+      }
+      console.log(v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size);`;
+    const newSpace = (bound: number) => Number(execFileSync(process.execPath, ['--input-type=module', '-e', script(bound)], { encoding: 'utf8' }).trim());
+    assert.ok(newSpace(8) <= 8 * 1024 * 1024);
+    assert.ok(newSpace(0) > 8 * 1024 * 1024); // V8 alone grows it further: the bound is what holds it
+  });
+});
