@@ -7,35 +7,17 @@ import assert from 'node:assert/strict';
 import Stripe from 'stripe';
 import { FrozenClock } from '../src/api/clock.js';
 import { freshKey, startTestServer, type TestServer } from './helpers/server.js';
+import { DAY, HOUR, advance, clockCustomer, clockWorld, day, subscriptionInvoices, utc, type World } from './helpers/clock-world.js';
 import { rejects } from './helpers/errors.js';
 
 let t: TestServer;
 const NOW = Date.UTC(2026, 11, 1) / 1000;
-const DAY = 86_400;
-const HOUR = 3600;
 const clock = new FrozenClock(NOW);
 before(async () => { t = await startTestServer({ clock }); });
 after(() => t.close());
 
-const utc = (y: number, m: number, d: number, h = 0) => Date.UTC(y, m - 1, d, h) / 1000;
-const day = (ts: number) => new Date(ts * 1000).toISOString().slice(0, 10);
-
-interface World { s: Stripe; clockId: string; product: Stripe.Product; monthly: Stripe.Price; pro: Stripe.Price }
-
-async function world(frozen: number): Promise<World> {
-  const s = t.stripe(freshKey());
-  const c = await s.testHelpers.testClocks.create({ frozen_time: frozen });
-  const product = await s.products.create({ name: 'Basic' });
-  const monthly = await s.prices.create({ product: product.id, currency: 'usd', unit_amount: 1000, recurring: { interval: 'month' } });
-  const pro = await s.prices.create({ product: product.id, currency: 'usd', unit_amount: 3000, recurring: { interval: 'month' } });
-  return { s, clockId: c.id, product, monthly, pro };
-}
-
-async function customer(w: World, pm: string | null = 'pm_card_visa'): Promise<Stripe.Customer> {
-  return w.s.customers.create({ test_clock: w.clockId, ...(pm ? { payment_method: pm, invoice_settings: { default_payment_method: pm } } : {}) });
-}
-
-const advance = (w: World, to: number) => w.s.testHelpers.testClocks.advance(w.clockId, { frozen_time: to });
+const world = (frozen: number): Promise<World> => clockWorld(t, frozen);
+const customer = clockCustomer;
 
 async function events(s: Stripe, keep: (type: string) => boolean): Promise<Stripe.Event[]> {
   const all: Stripe.Event[] = [];
@@ -43,9 +25,7 @@ async function events(s: Stripe, keep: (type: string) => boolean): Promise<Strip
   return all.reverse().filter((e) => keep(e.type));
 }
 
-async function invoices(s: Stripe, sub: string): Promise<Stripe.Invoice[]> {
-  return (await s.invoices.list({ subscription: sub, limit: 100 })).data.reverse();
-}
+const invoices = subscriptionInvoices;
 
 const scheduleEnds = (x: string) => ['subscription_schedule.expiring', 'subscription_schedule.completed', 'subscription_schedule.released',
   'subscription_schedule.canceled', 'subscription_schedule.aborted', 'customer.subscription.deleted'].includes(x);
