@@ -19,6 +19,7 @@ import { nextBoundaryAfter } from '../engine/billing/periods.js';
 import { cycleLines, nextRenewalAt, prorationsFor, recurrenceOf, upcomingRenewalAt, UPCOMING_KIND } from '../engine/billing/subscriptions.js';
 import { registerTimeHandler } from '../engine/scheduler.js';
 import { emitEvent } from '../events/events.js';
+import { lineInput } from '../engine/billing/subscription-invoices-adapter.js';
 import type { BillingLine } from '../engine/billing/subscription-invoicing.js';
 import type { Obj } from './define.js';
 import { registerPreviewExtension } from './invoices.js';
@@ -60,16 +61,6 @@ registerPreviewExtension(async (outer: WriteContext, p: Params) => {
   return null;
 });
 
-/** A subscription's line as the invoices engine takes it (as the subscription invoices adapter makes it). */
-function lineInput(sub: Obj, l: BillingLine): Obj {
-  return {
-    amount: l.amount, currency: sub.currency, description: l.description, period: l.period, price: l.price,
-    quantity: l.quantity, proration: l.proration, proration_details: { credited_items: l.credited_items ?? null },
-    subscription: sub.id, subscription_item: l.subscription_item, discountable: l.amount >= 0,
-    tax_rates: l.subscription_item ? (sub.items.data.find((it: Obj) => it.id === l.subscription_item)?.tax_rates ?? []).map((r: Obj) => r.id) : [],
-  };
-}
-
 /** Every string equal to `id` in `v` replaced by null (a draft subscription's id, which names nothing). */
 function forget(v: any, id: string): any {
   if (v === id) return null;
@@ -88,7 +79,7 @@ export async function previewNewSubscription(outer: WriteContext, create: Params
   const periods = lines.filter((l) => !l.proration && l.subscription_item).map((l) => l.period);
   const result = await createInvoice(ctx, {
     customer: sub.customer, subscription: sub.id, billing_reason: 'subscription_create', currency: sub.currency,
-    lines: lines.map((l) => lineInput(sub, l)) as any,
+    lines: lines.map((l) => lineInput(sub, l)),
     collection_method: sub.collection_method, days_until_due: sub.days_until_due, default_payment_method: sub.default_payment_method,
     discounts: (sub.discounts as string[]).map((id) => objects.get(id) ?? id),
     default_tax_rates: (sub.default_tax_rates ?? []).map((r: Obj) => r.id), description: sub.description, subscription_metadata: sub.metadata,
@@ -176,7 +167,7 @@ export async function previewNextInvoice(outer: WriteContext, current: Obj, d: P
   }
   lines.push(...await cycleLines(ctx, sub, sub.items.data));
   const result = await createInvoice(ctx, {
-    customer: sub.customer, subscription: sub.id, billing_reason: 'upcoming', currency: sub.currency, lines: lines.map((l) => lineInput(sub, l)) as any,
+    customer: sub.customer, subscription: sub.id, billing_reason: 'upcoming', currency: sub.currency, lines: lines.map((l) => lineInput(sub, l)),
     collection_method: sub.collection_method, days_until_due: sub.days_until_due, discounts: sub.discounts,
     default_tax_rates: (sub.default_tax_rates ?? []).map((r: Obj) => r.id), subscription_metadata: sub.metadata,
     period_start: Math.min(...sub.items.data.map((it: Obj) => it.current_period_start)),

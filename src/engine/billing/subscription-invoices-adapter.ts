@@ -15,7 +15,8 @@ import { createPendingInvoiceItem } from '../../resources/invoice-items.js';
 
 setUsageFunction((ctx, meter, customer, start, end) => meteredUsage(ctx, { meter, customer, start, end }));
 
-function lineInput(sub: Obj, l: BillingLine): LineInput {
+/** A subscription's billing line as the invoices engine takes it (renewals, prorations, previews). */
+export function lineInput(sub: Obj, l: BillingLine): LineInput {
   return {
     amount: l.amount, currency: sub.currency, description: l.description, period: l.period, price: l.price,
     quantity: l.quantity, proration: l.proration, proration_details: { credited_items: l.credited_items ?? null },
