@@ -1,6 +1,6 @@
 // Starting and stopping a Pinstripe server: store, clock, id generator, HTTP app, and the
 // housekeeping timers. Used by the CLI (`pinstripe serve`) and by the tests.
-import './http/young-generation.js'; // first: bounds the young generation before the other modules load
+import './http/memory-bounds.js'; // first: bounds the heap's growth before the other modules load
 import pino, { type Logger } from 'pino';
 import { SystemClock, type Clock } from './api/clock.js';
 import { createIdGenerator } from './api/ids.js';

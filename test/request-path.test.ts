@@ -1,7 +1,7 @@
 // The request path's shortcuts keep their results exact: isCanonical agrees with canonicalize,
 // events built around their object's stored JSON carry exactly the object (bytes and key order,
-// created and updated, with and without includable fields), and the young-generation bound
-// holds the new space where it says.
+// created and updated, with and without includable fields), and the heap bounds
+// (src/http/memory-bounds.ts) hold the new space where they say and keep the old space smaller.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -68,8 +68,9 @@ describe('request path', () => {
   test('the young generation stays within its bound under allocation (and grows past it without one)', () => {
     const script = (bound: number) => `
       process.env.PINSTRIPE_MAX_YOUNG_MB = '${bound}';
+      process.env.PINSTRIPE_HEAP_GROWING_PERCENT = '0';
       const v8 = await import('node:v8');
-      await import(${JSON.stringify(new URL('../src/http/young-generation.js', import.meta.url).href)});
+      await import(${JSON.stringify(new URL('../src/http/memory-bounds.js', import.meta.url).href)});
       let keep = [];
       for (let i = 0; i < 600000; i++) {
         keep.push({ i, s: 'x' + i });
@@ -80,5 +81,29 @@ describe('request path', () => {
     const newSpace = (bound: number) => Number(execFileSync(process.execPath, ['--input-type=module', '-e', script(bound)], { encoding: 'utf8' }).trim());
     assert.ok(newSpace(8) <= 8 * 1024 * 1024);
     assert.ok(newSpace(0) > 8 * 1024 * 1024); // V8 alone grows it further: the bound is what holds it
+  });
+
+  test('the old-generation growth bound keeps promoted garbage from doubling the old space', () => {
+    // Objects that live long enough to be promoted, then die: the old space fills with garbage
+    // until V8's next full collection, whose limit the growing factor sets.
+    const script = (percent: number) => `
+      process.env.PINSTRIPE_HEAP_GROWING_PERCENT = '${percent}';
+      process.env.PINSTRIPE_MAX_YOUNG_MB = '0';
+      const v8 = await import('node:v8');
+      await import(${JSON.stringify(new URL('../src/http/memory-bounds.js', import.meta.url).href)});
+      const ring = new Array(1000).fill(null);
+      let max = 0;
+      for (let i = 0; i < 20000; i++) {
+        ring[i % 1000] = Array.from({ length: 100 }, (_, j) => ({ j, s: 'v' + i + ':' + j }));
+        if (i % 100 === 0) {
+          await new Promise((r) => setImmediate(r));
+          max = Math.max(max, v8.getHeapSpaceStatistics().find((s) => s.space_name === 'old_space').space_size);
+        }
+      }
+      console.log(max);`;
+    const oldSpace = (percent: number) => Number(execFileSync(process.execPath, ['--input-type=module', '-e', script(percent)], { encoding: 'utf8' }).trim());
+    const bounded = oldSpace(20);
+    const unbounded = oldSpace(0);
+    assert.ok(bounded < unbounded * 0.75, `old space ${bounded} with the bound, ${unbounded} without`);
   });
 });
