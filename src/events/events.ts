@@ -44,6 +44,38 @@ export function offEvent(fn: EventListener): void {
 /** Endpoints an account and mode may have (src/resources/webhook-endpoints.ts enforces it). */
 const MAX_ENDPOINTS = 100;
 
+/** An enabled webhook endpoint as events are matched against it. */
+interface EndpointView { id: string; enabled_events: readonly string[] }
+
+/**
+ * The enabled endpoints of each scope, read once per transaction: a request emitting several
+ * events (a payment: payment_intent.created, charge.succeeded, payment_intent.succeeded) scans
+ * them once. Keyed by the transaction, so nothing outlives it: another process's changes are
+ * seen by the next transaction as before; this one's own endpoint writes drop the entry
+ * (forgetWebhookEndpoints, called by the webhook_endpoint family's create, update and delete).
+ */
+const endpointsByTx = new WeakMap<object, Map<string, EndpointView[]>>();
+const scopeKey = (scope: WriteContext['scope']) => `${scope.livemode ? 'l' : 't'}${scope.account}`;
+
+async function enabledEndpoints(ctx: WriteContext): Promise<EndpointView[]> {
+  let byScope = endpointsByTx.get(ctx.tx);
+  if (!byScope) endpointsByTx.set(ctx.tx, (byScope = new Map()));
+  const key = scopeKey(ctx.scope);
+  let found = byScope.get(key);
+  if (!found) {
+    found = (await ctx.tx.scan(ctx.scope, { type: 'webhook_endpoint', direction: 'older', limit: MAX_ENDPOINTS }))
+      .filter((e) => e.data.status === 'enabled')
+      .map((e) => ({ id: e.id, enabled_events: (e.data.enabled_events ?? []) as string[] }));
+    byScope.set(key, found);
+  }
+  return found;
+}
+
+/** A webhook endpoint of this scope is about to be written in ctx's transaction: later events in it read them again. */
+export function forgetWebhookEndpoints(ctx: WriteContext): void {
+  endpointsByTx.get(ctx.tx)?.delete(scopeKey(ctx.scope));
+}
+
 /** Stands for data.object while an event is serialised around an object's known JSON. */
 const OBJECT_MARK = '\u0000pinstripe:object';
 const OBJECT_MARK_JSON = JSON.stringify(OBJECT_MARK);
@@ -57,14 +89,14 @@ export async function emitEvent(ctx: WriteContext, type: string, object: Record<
   const created = ctx.now();
   // The webhook outbox: one row per enabled endpoint of this account and mode subscribed to
   // the type, committed with the event (src/events/webhooks.ts delivers them).
-  const endpoints = (await ctx.tx.scan(ctx.scope, { type: 'webhook_endpoint', direction: 'older', limit: MAX_ENDPOINTS }))
-    .filter((e) => e.data.status === 'enabled' && subscribes(e.data.enabled_events ?? [], type));
+  const endpoints = (await enabledEndpoints(ctx)).filter((e) => subscribes(e.enabled_events, type));
   // Built in canonical key order; the object (and previous attributes) are copied into
   // canonical form only when they are not in it already (a stored object always is).
   const obj = objectJson !== undefined || isCanonical(object) ? object : canonicalize(object);
   const prev = previous === undefined || isCanonical(previous) ? previous : canonicalize(previous);
   const id = ctx.services.ids.id(EVENT_PREFIX);
-  const request = canonicalize({ id: ctx.requestId || null, idempotency_key: ctx.idempotencyKey }); // '' = scheduler work, not a request
+  // '' = scheduler work, not a request. Built in canonical order (an undefined key is left out, as canonicalize would).
+  const request = ctx.idempotencyKey === undefined ? { id: ctx.requestId || null } : { id: ctx.requestId || null, idempotency_key: ctx.idempotencyKey };
   const shape = (o: unknown): Record<string, unknown> => ({
     id,
     object: 'event',

@@ -9,10 +9,10 @@ import { shipping } from '../api/shapes.js';
 import type { WriteContext } from '../api/context.js';
 import { chargeMethodDetails, loadCardRef, type Checks, type Outcome, type ThreeDSResult } from '../engine/payments/index.js';
 import { cardFee, recordBalanceTransaction } from '../engine/ledger.js';
-import { canonicalize } from '../api/render.js';
+import { canonicalize, isCanonical } from '../api/render.js';
 import { emitEvent } from '../events/events.js';
 import type { StoredObject } from '../store/store.js';
-import { indexEntries, insertObject, newObjectBase, type Obj, type ResourceDef } from './define.js';
+import { indexEntries, newObjectBase, type Obj, type ResourceDef } from './define.js';
 
 export interface NewCharge {
   /** A charge id drawn beforehand (its balance transaction names it). */
@@ -101,8 +101,17 @@ export async function insertCharge(ctx: WriteContext, c: NewCharge): Promise<Obj
     transfer_data: null,
     transfer_group: c.transfer_group,
   };
-  const stored = await insertObject(ctx, charges, ch);
-  await emitEvent(ctx, c.succeeded ? 'charge.succeeded' : c.pending ? 'charge.pending' : 'charge.failed', eventCharge(stored));
+  // insertObject's work, without copying a charge that is canonical already (the literal is in
+  // canonical order; its nested parts usually are), and with the event's JSON cut from the
+  // stored JSON: the event view is the charge without its (empty) refunds list.
+  const stored = isCanonical(ch) ? ch : canonicalize(ch);
+  const json = JSON.stringify(stored);
+  await ctx.tx.insert(ctx.scope, { id: stored.id, type: charges.object, created: stored.created, data: stored, json, index: indexEntries(charges, stored) });
+  const refundsJson = `"refunds":${JSON.stringify(stored.refunds)},`;
+  const at = json.indexOf(refundsJson);
+  const view = eventCharge(stored);
+  await emitEvent(ctx, c.succeeded ? 'charge.succeeded' : c.pending ? 'charge.pending' : 'charge.failed', view, undefined,
+    at > 0 && json.indexOf(refundsJson, at + 1) < 0 ? json.slice(0, at) + json.slice(at + refundsJson.length) : undefined);
   return stored;
 }
 
@@ -131,8 +140,11 @@ export async function captureChargeRow(ctx: WriteContext, row: StoredObject, ch:
 
 /** Charges as Events carry them: without the includable refunds list. */
 export function eventCharge(ch: Obj): Obj {
-  // emitEvent canonicalizes the object, which leaves undefined fields out.
-  return { ...ch, refunds: undefined };
+  // A copy without the key, in the charge's own key order: a canonical charge gives a canonical
+  // view, which emitEvent takes as it is ({...ch, refunds: undefined} had to be canonicalized again).
+  const view: Obj = {};
+  for (const k in ch) if (k !== 'refunds') view[k] = ch[k];
+  return view;
 }
 
 export const charges: ResourceDef = {

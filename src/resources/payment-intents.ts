@@ -24,7 +24,7 @@ import { customerTestClock, notifyPaymentIntentFailed, notifyPaymentIntentSuccee
 import './bank-debits.js'; // registers the bank debits' settlement timer at load
 import { LEGACY_TYPES, cardPaymentMethodData } from './intent-params.js';
 import { captureChargeRow, eventCharge, insertCharge } from './charges.js';
-import { canonicalize } from '../api/render.js';
+import { canonicalize, isCanonical } from '../api/render.js';
 import { createFromData, knownCardRef, loadCustomer, resolvePaymentMethod } from './payment-methods.js';
 import { indexEntries, insertObject, newObjectBase, type Obj, type ResourceDef } from './define.js';
 import { charges } from './charges.js';
@@ -57,12 +57,15 @@ export const noSuchPaymentIntent = (id: string, param = 'id') => noSuchResource(
 
 /** Writes the new state of an intent (CAS on version) and emits `eventType` without previous attributes, as Stripe's transition events have none. */
 async function savePi(ctx: WriteContext, row: StoredObject | null, next: Obj, eventType?: string): Promise<StoredObject> {
-  const data = canonicalize(next);
+  // Callers hand over an intent they own (a clone of the row, or the one being created): it is
+  // copied only if it is not canonical already, and serialised once for the row and the event.
+  const data = isCanonical(next) ? next : canonicalize(next);
+  const json = JSON.stringify(data);
   // row null: an intent created and confirmed in one request is written once, in its final state.
   const updated = row
-    ? await ctx.tx.update(ctx.scope, { id: row.id, version: row.version, data, index: indexEntries(paymentIntents, data) })
-    : await ctx.tx.insert(ctx.scope, { id: data.id, type: 'payment_intent', created: data.created, data, index: indexEntries(paymentIntents, data) });
-  if (eventType) await emitEvent(ctx, eventType, data);
+    ? await ctx.tx.update(ctx.scope, { id: row.id, version: row.version, data, json, index: indexEntries(paymentIntents, data) })
+    : await ctx.tx.insert(ctx.scope, { id: data.id, type: 'payment_intent', created: data.created, data, json, index: indexEntries(paymentIntents, data) });
+  if (eventType) await emitEvent(ctx, eventType, data, undefined, json);
   if (eventType === 'payment_intent.succeeded') await notifyPaymentIntentSucceeded(ctx, data);
   if (eventType === 'payment_intent.payment_failed') await notifyPaymentIntentFailed(ctx, data);
   return { ...updated, data };
@@ -148,11 +151,10 @@ export async function createIntent(ctx: WriteContext, p: Params): Promise<Obj> {
   const base = newObjectBase(ctx, paymentIntents);
   const apm = p.automatic_payment_methods;
   const automatic = !explicitTypes && (apm === undefined || apm?.enabled !== false);
+  // In canonical key order (id, object, then alphabetical), as are its nested parts.
   const pi: Obj = {
     id: base.id,
     object: base.object,
-    created: base.created,
-    livemode: base.livemode,
     allowed_payment_method_types: null,
     amount: p.amount,
     amount_capturable: 0,
@@ -166,6 +168,7 @@ export async function createIntent(ctx: WriteContext, p: Params): Promise<Obj> {
     capture_method: 'automatic_async',
     client_secret: `${base.id}_secret_${ctx.services.ids.random(25)}`,
     confirmation_method: p.confirmation_method ?? 'automatic',
+    created: base.created,
     currency,
     customer: null,
     customer_account: null,
@@ -173,6 +176,7 @@ export async function createIntent(ctx: WriteContext, p: Params): Promise<Obj> {
     excluded_payment_method_types: null,
     last_payment_error: null,
     latest_charge: null,
+    livemode: base.livemode,
     managed_payments: null,
     metadata: {},
     next_action: null,
@@ -205,13 +209,17 @@ export async function createIntent(ctx: WriteContext, p: Params): Promise<Obj> {
   // Created and confirmed at once: the created event carries the unconfirmed intent, the row is
   // written once with the outcome (a refused confirmation stores the intent as created).
   // `initial` is a canonical copy; `pi` itself goes on to the confirmation, which owns it.
-  const initial = canonicalize(pi);
-  await emitEvent(ctx, 'payment_intent.created', initial);
+  // A canonical intent is snapshotted as JSON only (the event is built around that text, and a
+  // refused confirmation stores the intent parsed back from it).
+  const canonical = isCanonical(pi);
+  const initialJson = canonical ? JSON.stringify(pi) : undefined;
+  const initial = canonical ? null : canonicalize(pi);
+  await emitEvent(ctx, 'payment_intent.created', initial ?? pi, undefined, initialJson);
   try {
     return await confirmIntent(ctx, null, { return_url: p.return_url, off_session: p.off_session, error_on_requires_action: p.error_on_requires_action, use_stripe_sdk: p.use_stripe_sdk, mandate_data: p.mandate_data }, true, pi, pmRow);
   } catch (err) {
     if (err instanceof StripeError && !err.commit) {
-      await savePi(ctx, null, initial);
+      await savePi(ctx, null, initial ?? JSON.parse(initialJson!));
       // A refused confirmation still leaves the created intent (Stripe keeps it); the error commits.
       err.commit = true;
     }

@@ -16,7 +16,7 @@ import {
 } from '../engine/payments/index.js';
 import type { StoredObject } from '../store/store.js';
 import { indexEntries, insertObject, newObjectBase, saveObject, type Obj, type ResourceDef } from './define.js';
-import { canonicalize } from '../api/render.js';
+import { canonicalize, isCanonical } from '../api/render.js';
 
 export const RAW_CARD_DATA_MESSAGE = 'Sending credit card numbers directly to the Stripe API is generally unsafe. We suggest you use test tokens that map to the test card you are using, see https://stripe.com/docs/testing. To enable testing raw card data APIs, see https://support.stripe.com/questions/enabling-access-to-raw-card-data-apis.';
 
@@ -96,14 +96,17 @@ export async function cardFromToken(ctx: WriteContext, tokenId: string, param: s
 }
 
 function newPaymentMethod(ctx: WriteContext, input: CardInput, p: Params): Obj {
-  const base = newObjectBase(ctx, paymentMethods);
+  // One literal in canonical key order (no spread of a base object: see withBase in define.ts).
   return {
-    ...base,
+    id: ctx.services.ids.id(paymentMethods.prefix),
+    object: paymentMethods.object,
     allow_redisplay: p.allow_redisplay ?? 'unspecified',
     billing_details: billingDetails(p.billing_details),
     card: paymentMethodCard(ctx.scope.account, input.card, input.ref, input.exp),
+    created: ctx.now(),
     customer: null,
     customer_account: null,
+    livemode: ctx.scope.livemode,
     metadata: applyMetadata({}, p.metadata),
     type: 'card',
   };
@@ -195,10 +198,11 @@ export async function resolvePaymentMethod(ctx: WriteContext, id: string, param 
   const magic = cardByPaymentMethodId(id);
   if (magic) {
     // A new PaymentMethod: the row the insert returns is current (no read back), and its card
-    // reference is known to whoever is handed this row (knownCardRef).
+    // reference is known to whoever is handed this row (knownCardRef). No reference row is
+    // stored: loadCardRef derives it from the PaymentMethod's fields (derivedCardRef).
     const input = magicInput(ctx, magic);
-    const pm = canonicalize(newPaymentMethod(ctx, input, {}));
-    await storeCardRef(ctx, pm.id, input.ref);
+    const fresh = newPaymentMethod(ctx, input, {});
+    const pm = isCanonical(fresh) ? fresh : canonicalize(fresh);
     const row = await ctx.tx.insert(ctx.scope, { id: pm.id, type: paymentMethods.object, created: pm.created, data: pm, index: indexEntries(paymentMethods, pm) });
     freshCardRefs.set(row, { ref: { ...input.ref }, card: input.card, version: 1 });
     return row;

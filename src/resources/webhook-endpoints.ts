@@ -9,6 +9,7 @@ import { canonicalize } from '../api/render.js';
 import type { Params } from '../api/params.js';
 import type { WriteContext } from '../api/context.js';
 import { createObject, type Obj, type Operation, type ResourceDef } from './define.js';
+import { forgetWebhookEndpoints } from '../events/events.js';
 
 /** Endpoints per account and mode that events are matched against (src/events/events.ts). */
 export const MAX_WEBHOOK_ENDPOINTS = 100;
@@ -48,29 +49,36 @@ export const webhookEndpoints: ResourceDef = {
       // Stripe's own limit is 16; Pinstripe's is higher but bounded, since every event is matched against them.
       throw invalidRequest(`You have reached the maximum of ${MAX_WEBHOOK_ENDPOINTS} webhook endpoints for this account in ${ctx.scope.livemode ? 'live' : 'test'} mode. Delete one before adding another.`);
     }
+    // Checked in the order the object's fields are (enabled_events, metadata, url).
+    const events = enabledEvents(p.enabled_events);
+    const metadata = applyMetadata({}, p.metadata);
+    const url = checkUrl(p.url);
+    forgetWebhookEndpoints(ctx); // the insert follows in this transaction
     return {
       ...base,
       api_version: p.api_version ?? null,
       application: null,
       description: p.description ?? null,
-      enabled_events: enabledEvents(p.enabled_events),
-      metadata: applyMetadata({}, p.metadata),
+      enabled_events: events,
+      metadata,
       status: 'enabled',
-      url: checkUrl(p.url),
+      url,
       [SECRET_FIELD]: `whsec_${ctx.services.ids.random(32)}`,
     };
   },
 
-  async update(_ctx, c, p) {
+  async update(ctx, c, p) {
     if (p.url !== undefined) c.url = checkUrl(p.url);
     if (p.enabled_events !== undefined) c.enabled_events = enabledEvents(p.enabled_events);
     if (p.description !== undefined) c.description = p.description;
     if (p.disabled !== undefined) c.status = p.disabled ? 'disabled' : 'enabled';
     c.metadata = applyMetadata(c.metadata, p.metadata);
+    forgetWebhookEndpoints(ctx);
     return c;
   },
 
-  async delete() {
+  async delete(ctx) {
+    forgetWebhookEndpoints(ctx);
     // Undelivered rows of a deleted endpoint are dropped by the delivery worker.
   },
 

@@ -8,7 +8,7 @@
 import { StripeError } from '../../api/errors.js';
 import type { ReadContext, WriteContext } from '../../api/context.js';
 import {
-  DECLINES, cardByKey, fingerprint, last4,
+  DECLINES, TEST_CARDS, cardByKey, fingerprint, last4,
   type DeclineCode, type TestCard,
 } from './cards.js';
 
@@ -35,9 +35,41 @@ export async function storeCardRef(ctx: WriteContext, ownerId: string, ref: Card
 
 export async function loadCardRef(ctx: ReadContext, ownerId: string): Promise<{ ref: CardRef; card: TestCard; version: number } | null> {
   const row = await ctx.db.get(ctx.scope, refId(ownerId));
-  if (!row || row.type !== CARD_REF_TYPE) return null;
+  if (!row || row.type !== CARD_REF_TYPE) {
+    const owner = row ? null : await ctx.db.get(ctx.scope, ownerId);
+    const derived = owner && !owner.deleted ? derivedCardRef(ctx.scope.account, owner.data) : null;
+    return derived ? { ...derived, version: 0 } : null;
+  }
   const card = cardByKey(row.data.key);
   return card ? { ref: row.data as CardRef, card, version: row.version } : null;
+}
+
+const BY_LAST4 = new Map<string, TestCard[]>();
+for (const c of TEST_CARDS) {
+  const l4 = last4(c);
+  BY_LAST4.set(l4, [...(BY_LAST4.get(l4) ?? []), c]);
+}
+
+/**
+ * The card and reference of a card PaymentMethod stored without a reference row (the `pm_card_*`
+ * test ids make those: one row fewer per payment), read back from its public fields: the card
+ * is the table entry whose fingerprint (per account and number, see cards.ts) the PaymentMethod
+ * carries, and `card.checks` says which of CVC, line 1 and postal code were supplied (null: not
+ * supplied; those checks never change once the PaymentMethod is made). Such a PaymentMethod is
+ * not set up until markSetUp writes its reference row.
+ */
+export function derivedCardRef(account: string, pm: Record<string, any>): { ref: CardRef; card: TestCard } | null {
+  const c = pm.card;
+  if (pm.object !== 'payment_method' || pm.type !== 'card' || !c || typeof c.last4 !== 'string') return null;
+  for (const card of BY_LAST4.get(c.last4) ?? []) {
+    if (card.brand !== c.brand || fingerprint(account, card) !== c.fingerprint) continue;
+    const checks = c.checks ?? {};
+    return {
+      card,
+      ref: { key: card.key, cvc: checks.cvc_check != null, line1: checks.address_line1_check != null, postal: checks.address_postal_code_check != null, setUp: false },
+    };
+  }
+  return null;
 }
 
 /** The raw reference key (bank accounts store their outcome key here). */
@@ -48,7 +80,14 @@ export async function loadRefKey(ctx: ReadContext, ownerId: string): Promise<str
 
 export async function markSetUp(ctx: WriteContext, ownerId: string): Promise<void> {
   const row = await ctx.tx.getForUpdate(ctx.scope, refId(ownerId));
-  if (!row || row.data.setUp) return;
+  if (!row) {
+    // A PaymentMethod without a reference row (derivedCardRef): setting it up writes the row.
+    const owner = await ctx.tx.get(ctx.scope, ownerId);
+    const derived = owner && !owner.deleted ? derivedCardRef(ctx.scope.account, owner.data) : null;
+    if (derived) await storeCardRef(ctx, ownerId, { ...derived.ref, setUp: true });
+    return;
+  }
+  if (row.data.setUp) return;
   await ctx.tx.update(ctx.scope, { id: row.id, version: row.version, data: { ...row.data, setUp: true }, index: [] });
 }
 
