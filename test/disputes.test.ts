@@ -33,18 +33,25 @@ describe('disputes', () => {
     const won = await s.disputes.update(dispute.id, { evidence: { uncategorized_text: 'winning_evidence' } });
     assert.equal(won.status, 'won');
     assert.equal(won.balance_transactions.length, 2);
-    assert.equal((won.balance_transactions[1] as Stripe.BalanceTransaction).amount, 5000);
+    // Winning credits the amount and the dispute fee (https://docs.stripe.com/testing#evidence).
+    const back = won.balance_transactions[1] as Stripe.BalanceTransaction;
+    assert.deepEqual([back.amount, back.fee, back.net, back.reporting_category], [5000, -1500, 6500, 'dispute_reversal']);
     await assert.rejects(s.disputes.update(dispute.id, { evidence: { customer_name: 'x' } }), (e: any) => e.statusCode === 400);
     const types = (await s.events.list({ limit: 100 })).data.map((e) => e.type).reverse();
     for (const ty of ['charge.dispute.created', 'charge.dispute.funds_withdrawn', 'charge.dispute.updated', 'charge.dispute.closed', 'charge.dispute.funds_reinstated']) assert.ok((types as string[]).includes(ty), ty);
     const bal = await s.balance.retrieve();
-    // 5000 - 175 fee pending; -6500 + 5000 available.
-    assert.equal(bal.available[0]!.amount, -1500);
+    // 5000 - 175 fee pending; -6500 + 6500 available.
+    assert.equal(bal.available[0]!.amount, 0);
   });
 
   test('losing evidence loses; close accepts (lost); product_not_received reason', async () => {
     const s = t.stripe(freshKey());
-    const { dispute } = await disputed(s, 'pm_card_createDispute');
+    const { pi, dispute } = await disputed(s, 'pm_card_createDispute');
+    // A charged-back charge cannot be refunded; an inquiry's can.
+    await assert.rejects(s.refunds.create({ payment_intent: pi.id }),
+      (e: any) => e.statusCode === 400 && e.code === 'charge_disputed' && e.message === `Charge ${pi.latest_charge} has been charged back; cannot issue a refund.`);
+    const { pi: inq } = await disputed(s, 'pm_card_createDisputeInquiry');
+    assert.equal((await s.refunds.create({ payment_intent: inq.id, amount: 100 })).status, 'succeeded');
     const lost = await s.disputes.update(dispute!.id, { evidence: { uncategorized_text: 'losing_evidence' } });
     assert.equal(lost.status, 'lost');
     const { dispute: pnr } = await disputed(s, 'pm_card_createDisputeProductNotReceived');
@@ -63,7 +70,58 @@ describe('disputes', () => {
     assert.equal(closed.status, 'warning_closed');
   });
 
+  test('escalate_inquiry_evidence turns an inquiry into a chargeback that withdraws the amount and the fee; losing_evidence closes an inquiry', async () => {
+    const s = t.stripe(freshKey());
+    const { dispute } = await disputed(s, 'pm_card_createDisputeInquiry', 4000);
+    const staged = await s.disputes.update(dispute!.id, { evidence: { uncategorized_text: 'escalate_inquiry_evidence' }, submit: false });
+    assert.equal(staged.status, 'warning_needs_response');
+    const esc = await s.disputes.update(dispute!.id, { evidence: { uncategorized_text: 'escalate_inquiry_evidence' } });
+    assert.deepEqual([esc.status, esc.payment_method_details!.card!.case_type, esc.is_charge_refundable, esc.balance_transactions.length], ['needs_response', 'chargeback', false, 1]);
+    const w = esc.balance_transactions[0]!;
+    assert.deepEqual([w.amount, w.fee, w.net, w.reporting_category], [-4000, 1500, -5500, 'dispute']);
+    const ev = (await s.events.list({ type: 'charge.dispute.funds_withdrawn' })).data;
+    assert.deepEqual(ev.map((e) => (e.data.object as Stripe.Dispute).id), [dispute!.id]);
+    const upd = (await s.events.list({ type: 'charge.dispute.updated' })).data[0]!;
+    assert.equal((upd.data.previous_attributes as any).status, 'warning_needs_response');
+    // Now a chargeback: winning evidence wins it and credits amount and fee.
+    const won = await s.disputes.update(dispute!.id, { evidence: { uncategorized_text: 'winning_evidence' } });
+    assert.equal(won.status, 'won');
+    assert.equal((await s.balance.retrieve()).available[0]!.amount, 0);
+    const { dispute: other } = await disputed(s, 'pm_card_createDisputeInquiry');
+    const closed = await s.disputes.update(other!.id, { evidence: { uncategorized_text: 'losing_evidence' } });
+    assert.deepEqual([closed.status, closed.balance_transactions.length], ['warning_closed', 0]);
+  });
+
+  test("the other dispute cards of Stripe's testing page: multiple disputes, Visa CE 3.0, Visa / Mastercard compliance, smart and prevention cards", async () => {
+    const key = freshKey();
+    const s = t.stripe(key);
+    const pi = await s.paymentIntents.create({ amount: 3000, currency: 'usd', ...card, payment_method: 'pm_card_createMultipleDisputes', confirm: true });
+    const two = (await s.disputes.list({ payment_intent: pi.id })).data;
+    assert.equal(two.length, 2);
+    assert.ok(two.every((d) => d.status === 'needs_response' && d.amount === 3000 && d.balance_transactions.length === 1));
+    assert.equal((await s.events.list({ type: 'charge.dispute.funds_withdrawn' })).data.length, 2);
+    const { dispute: ce3 } = await disputed(s, 'pm_card_createCe3EligibleDispute');
+    assert.deepEqual([ce3!.reason, ce3!.enhanced_eligibility_types, (ce3!.evidence_details.enhanced_eligibility as any).visa_compelling_evidence_3.status], ['fraudulent', ['visa_compelling_evidence_3'], 'requires_action']);
+    const { dispute: visa } = await disputed(s, 'pm_card_createComplianceDispute');
+    assert.deepEqual([visa!.reason, visa!.enhanced_eligibility_types, visa!.payment_method_details!.card!.case_type], ['noncompliant', ['visa_compliance'], 'compliance']);
+    const { dispute: mc } = await disputed(s, 'pm_card_createMastercardComplianceDispute');
+    assert.deepEqual([mc!.reason, mc!.enhanced_eligibility_types, mc!.payment_method_details!.card!.brand], ['noncompliant', ['mastercard_compliance'], 'mastercard']);
+    for (const pm of ['pm_card_createAutoRepresentmentEligibleDispute', 'pm_card_createRapidDisputeResolutionDispute', 'pm_card_createCe3BlockDispute', 'pm_card_createEthocaAlert']) {
+      const { dispute } = await disputed(s, pm);
+      assert.deepEqual([dispute?.status, dispute?.reason], ['needs_response', 'fraudulent'], pm);
+    }
+    // By number too (Stripe.js with a publishable key).
+    const byNumber = await t.stripe(key.replace('sk_', 'pk_')).paymentMethods.create({ type: 'card', card: { number: '5105008400000002', exp_month: 12, exp_year: 2040, cvc: '123' } });
+    const { dispute: fromNumber } = await disputed(s, byNumber.id);
+    assert.equal(fromNumber?.reason, 'noncompliant');
+  });
+
   test('early fraud warning card: radar.early_fraud_warning.created; legacy charges dispute too', async () => {
+    const alias = t.stripe(freshKey());
+    const { pi: viaAlias } = await disputed(alias, 'pm_card_createIssuerFraudRecord');
+    assert.equal((await alias.radar.earlyFraudWarnings.list({ charge: viaAlias.latest_charge as string })).data.length, 1);
+    const viaTok = await alias.charges.create({ amount: 2000, currency: 'usd', source: 'tok_createIssuerFraudRecord' });
+    assert.equal((await alias.radar.earlyFraudWarnings.list({ charge: viaTok.id })).data.length, 1);
     const s = t.stripe(freshKey());
     const { pi } = await disputed(s, 'pm_card_createEarlyFraudWarning');
     const efws = await s.radar.earlyFraudWarnings.list({ charge: pi.latest_charge as string });

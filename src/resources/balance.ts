@@ -6,6 +6,7 @@ import { listObjects } from '../api/list.js';
 import type { ReadContext } from '../api/context.js';
 import { BALANCE_TRANSACTION, computeBalance, currentView } from '../engine/ledger.js';
 import type { ResourceDef } from './define.js';
+import { instantAvailable } from './payout-destinations.js';
 
 async function listTransactions(ctx: ReadContext, p: Record<string, any>) {
   const index = p.source !== undefined || p.payout !== undefined ? { field: 'source', value: p.source ?? p.payout }
@@ -40,7 +41,8 @@ export const balanceTransactions: ResourceDef = {
     { method: 'GET', path: '/v1/balance/history', paramsKey: 'GET /v1/balance_transactions', write: false, returnsList: true, handler: (ctx, p) => listTransactions(ctx, p) },
     {
       method: 'GET', path: '/v1/balance', write: false,
-      handler: (ctx) => computeBalance(ctx),
+      // instant_available: what Instant Payouts can pay out now (payout-destinations.ts).
+      handler: async (ctx) => { const b = await computeBalance(ctx); return { ...b, instant_available: instantAvailable(b) }; },
     },
   ],
 };

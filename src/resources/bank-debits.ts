@@ -16,10 +16,11 @@ import type { WriteContext } from '../api/context.js';
 import { emitEvent } from '../events/events.js';
 import { recordBalanceTransaction } from '../engine/ledger.js';
 import {
-  BANK_SETTLE_SECONDS, MICRODEPOSIT_ATTEMPTS, MICRODEPOSIT_ERRORS, bankFee, bankOutcome, bankStaysProcessing, customerTestClock,
+  BANK_SETTLE_SECONDS, MICRODEPOSIT_ATTEMPTS, bankDisputes, MICRODEPOSIT_ERRORS, bankFee, bankOutcome, bankStaysProcessing, customerTestClock,
   loadBankVerification, loadRefKey, microdepositOutcome, notifyPaymentIntentFailed, notifyPaymentIntentSucceeded, saveBankVerification,
 } from '../engine/payments/index.js';
 import { activateMandate, createMandate } from './mandates.js';
+import { openBankDispute } from './disputes.js';
 import { registerTimeHandler, scheduleTimer } from '../engine/scheduler.js';
 import type { StoredObject } from '../store/store.js';
 import { charges, eventCharge, insertCharge } from './charges.js';
@@ -178,7 +179,8 @@ async function settleBankDebit(w: WriteContext, id: string): Promise<void> {
   if (!piRow || piRow.type !== 'payment_intent' || piRow.data.status !== 'processing' || !piRow.data.latest_charge) return;
   const chRow = await w.tx.getForUpdate(w.scope, piRow.data.latest_charge);
   if (!chRow) return;
-  const failure = bankOutcome((await loadRefKey(w, piRow.data.payment_method)) ?? '');
+  const refKey = (await loadRefKey(w, piRow.data.payment_method)) ?? '';
+  const failure = bankOutcome(refKey);
   const pi = structuredClone(piRow.data);
   const ch = structuredClone(chRow.data);
   if (!failure) {
@@ -192,6 +194,8 @@ async function settleBankDebit(w: WriteContext, id: string): Promise<void> {
     const savedPi = await write(w, piRow, pi, null);
     await emitEvent(w, 'payment_intent.succeeded', savedPi);
     await notifyPaymentIntentSucceeded(w, savedPi);
+    // The dispute test account: the customer's bank then returns the debit as unauthorized.
+    if (bankDisputes(refKey)) await openBankDispute(w, savedCh.id);
   } else {
     Object.assign(ch, { status: 'failed', failure_code: failure.code, failure_message: failure.message, amount_captured: 0, captured: false,
       outcome: { ...ch.outcome, network_status: 'declined_by_network', reason: failure.code, seller_message: failure.message, type: 'issuer_declined' } });

@@ -61,38 +61,97 @@ export async function afterCapture(ctx: WriteContext, chargeId: string): Promise
     return;
   }
   const inquiry = kind === 'inquiry';
-  const base = newObjectBase(ctx, disputes);
-  const amount = ch.amount_captured;
-  const dispute: Obj = {
-    ...base,
-    amount,
-    balance_transactions: [],
-    charge: ch.id,
-    currency: ch.currency,
-    enhanced_eligibility_types: [],
-    evidence: { ...Object.fromEntries(EVIDENCE_FIELDS.map((f) => [f, null])), enhanced_evidence: {} },
-    evidence_details: { due_by: ctx.now() + 7 * 86400, enhanced_eligibility: {}, has_evidence: false, past_due: false, submission_count: 0 },
-    is_charge_refundable: inquiry,
-    metadata: {},
-    payment_intent: ch.payment_intent,
-    payment_method_details: { card: { brand: ch.payment_method_details.card.brand, case_type: inquiry ? 'inquiry' : 'chargeback', network_reason_code: kind === 'fraudulent' ? '10.4' : kind === 'product_not_received' ? '13.1' : '10.4' }, type: 'card' },
-    reason: kind === 'product_not_received' ? 'product_not_received' : kind === 'inquiry' ? 'general' : 'fraudulent',
-    status: inquiry ? 'warning_needs_response' : 'needs_response',
-  };
-  if (!inquiry) {
-    const txn = await recordBalanceTransaction(ctx, {
-      amount: -amount, currency: ch.currency, type: 'adjustment', reporting_category: 'dispute', source: base.id,
-      description: `Chargeback withdrawal for ${ch.id}`, fee: DISPUTE_FEE, feeDescription: 'Dispute fee', immediate: true,
-    });
-    dispute.balance_transactions = [txn];
+  // createMultipleDisputes: the charge is disputed twice (https://docs.stripe.com/disputes/how-disputes-work#multiple-disputes).
+  for (let n = kind === 'multiple' ? 2 : 1; n > 0; n--) {
+    const base = newObjectBase(ctx, disputes);
+    const amount = ch.amount_captured;
+    const compliance = kind === 'noncompliant' ? (ch.payment_method_details.card.brand === 'mastercard' ? 'mastercard_compliance' : 'visa_compliance') : null;
+    const reason = kind === 'product_not_received' ? 'product_not_received' : kind === 'inquiry' ? 'general' : kind === 'noncompliant' ? 'noncompliant' : 'fraudulent';
+    const dispute: Obj = {
+      ...base,
+      amount,
+      balance_transactions: [],
+      charge: ch.id,
+      currency: ch.currency,
+      enhanced_eligibility_types: kind === 'ce3' ? ['visa_compelling_evidence_3'] : compliance ? [compliance] : [],
+      evidence: { ...Object.fromEntries(EVIDENCE_FIELDS.map((f) => [f, null])), enhanced_evidence: {} },
+      evidence_details: {
+        due_by: ctx.now() + 7 * 86400, has_evidence: false, past_due: false, submission_count: 0,
+        enhanced_eligibility: kind === 'ce3' ? { visa_compelling_evidence_3: { required_actions: ['missing_customer_identifiers', 'missing_disputed_transaction_description', 'missing_merchandise_or_services', 'missing_prior_undisputed_transaction_description', 'missing_prior_undisputed_transactions'], status: 'requires_action' } }
+          : compliance ? { [compliance]: { status: 'requires_fee_acknowledgement' } } : {},
+      },
+      is_charge_refundable: inquiry,
+      metadata: {},
+      payment_intent: ch.payment_intent,
+      payment_method_details: { card: { brand: ch.payment_method_details.card.brand, case_type: inquiry ? 'inquiry' : kind === 'noncompliant' ? 'compliance' : 'chargeback', network_reason_code: kind === 'product_not_received' ? '13.1' : kind === 'noncompliant' ? null : '10.4' }, type: 'card' },
+      reason,
+      status: inquiry ? 'warning_needs_response' : 'needs_response',
+    };
+    if (!inquiry) {
+      const txn = await recordBalanceTransaction(ctx, {
+        amount: -amount, currency: ch.currency, type: 'adjustment', reporting_category: 'dispute', source: base.id,
+        description: `Chargeback withdrawal for ${ch.id}`, fee: DISPUTE_FEE, feeDescription: 'Dispute fee', immediate: true,
+      });
+      dispute.balance_transactions = [txn];
+    }
+    const stored = await insertObject(ctx, disputes, dispute);
+    await emitEvent(ctx, 'charge.dispute.created', stored);
+    if (!inquiry) await emitEvent(ctx, 'charge.dispute.funds_withdrawn', stored);
   }
-  const stored = await insertObject(ctx, disputes, dispute);
-  await emitEvent(ctx, 'charge.dispute.created', stored);
-  if (!inquiry) await emitEvent(ctx, 'charge.dispute.funds_withdrawn', stored);
   const updatedCharge = await write(ctx, charges, chRow, { ...ch, disputed: true });
   await emitEvent(ctx, 'charge.updated', eventCharge(updatedCharge), { disputed: false });
   if (ch.review) await closeReview(ctx, ch.review, 'disputed');
 }
+
+/**
+ * An ACH Direct Debit the customer's bank returns as unauthorized (pm_usBankAccount_dispute,
+ * account 000555555559: https://docs.stripe.com/payments/ach-direct-debit/accept-a-payment#test-account-numbers),
+ * right after the debit succeeds. ACH disputes are final (https://support.stripe.com/questions/respond-to-or-contest-an-ach-direct-debit-dispute-as-a-merchant):
+ * the dispute opens `lost` with reason debit_not_authorized, takes no evidence, withdraws the
+ * amount plus the $15.00 dispute fee at once (charge.dispute.created, charge.dispute.funds_withdrawn),
+ * and invalidates the payment's mandate (mandate.updated, status inactive).
+ */
+export async function openBankDispute(ctx: WriteContext, chargeId: string): Promise<void> {
+  const chRow = await ctx.tx.getForUpdate(ctx.scope, chargeId);
+  if (!chRow || chRow.data.disputed) return;
+  const ch = chRow.data;
+  const base = newObjectBase(ctx, disputes);
+  const txn = await recordBalanceTransaction(ctx, {
+    amount: -ch.amount_captured, currency: ch.currency, type: 'adjustment', reporting_category: 'dispute', source: base.id,
+    description: `Chargeback withdrawal for ${ch.id}`, fee: DISPUTE_FEE, feeDescription: 'Dispute fee', immediate: true,
+  });
+  const dispute: Obj = {
+    ...base,
+    amount: ch.amount_captured,
+    balance_transactions: [txn],
+    charge: ch.id,
+    currency: ch.currency,
+    enhanced_eligibility_types: [],
+    evidence: { ...Object.fromEntries(EVIDENCE_FIELDS.map((f) => [f, null])), enhanced_evidence: {} },
+    evidence_details: { due_by: null, enhanced_eligibility: {}, has_evidence: false, past_due: false, submission_count: 0 },
+    is_charge_refundable: false,
+    metadata: {},
+    payment_intent: ch.payment_intent,
+    payment_method_details: null,
+    reason: 'debit_not_authorized',
+    status: 'lost',
+  };
+  const stored = await insertObject(ctx, disputes, dispute);
+  await emitEvent(ctx, 'charge.dispute.created', stored);
+  await emitEvent(ctx, 'charge.dispute.funds_withdrawn', stored);
+  const updatedCharge = await write(ctx, charges, chRow, { ...ch, disputed: true });
+  await emitEvent(ctx, 'charge.updated', eventCharge(updatedCharge), { disputed: false });
+  const mandateId = ch.payment_method_details?.us_bank_account?.mandate;
+  const mandate = mandateId ? await ctx.tx.getForUpdate(ctx.scope, mandateId) : null;
+  if (mandate && mandate.type === 'mandate' && mandate.data.status !== 'inactive') {
+    const { saveObject } = await import('./define.js');
+    const { mandates } = await import('./mandates.js');
+    await saveObject(ctx, mandates, mandate, { ...mandate.data, status: 'inactive' });
+  }
+}
+
+const ACH_FINAL = 'This dispute is on an ACH Direct Debit payment: ACH disputes are final and cannot be contested, so evidence cannot be submitted.';
+const isBankDispute = (d: Obj) => d.payment_method_details === null && d.reason === 'debit_not_authorized';
 
 async function load(ctx: WriteContext, id: string): Promise<StoredObject> {
   const row = await ctx.tx.getForUpdate(ctx.scope, id);
@@ -101,13 +160,15 @@ async function load(ctx: WriteContext, id: string): Promise<StoredObject> {
 }
 
 async function close(ctx: WriteContext, row: StoredObject, next: Obj, won: boolean): Promise<Obj> {
-  const inquiry = next.payment_method_details.card.case_type === 'inquiry';
+  const inquiry = next.payment_method_details?.card?.case_type === 'inquiry';
   next.status = inquiry ? 'warning_closed' : won ? 'won' : 'lost';
   next.is_charge_refundable = false;
   if (won && !inquiry) {
+    // winning_evidence "credits your account for the amount of the charge and related fees"
+    // (https://docs.stripe.com/testing#evidence): the dispute fee comes back as a negative fee.
     const txn = await recordBalanceTransaction(ctx, {
       amount: next.amount, currency: next.currency, type: 'adjustment', reporting_category: 'dispute_reversal', source: next.id,
-      description: `Chargeback reversal for ${next.charge}`, immediate: true,
+      description: `Chargeback reversal for ${next.charge}`, fee: -DISPUTE_FEE, feeDescription: 'Dispute fee refund', immediate: true,
     });
     next.balance_transactions = [...next.balance_transactions, txn];
   }
@@ -117,9 +178,30 @@ async function close(ctx: WriteContext, row: StoredObject, next: Obj, won: boole
   return saved;
 }
 
+/**
+ * `escalate_inquiry_evidence` on an inquiry (https://docs.stripe.com/testing#evidence): the inquiry
+ * becomes a chargeback (needs_response), and the amount plus the dispute fee are withdrawn.
+ */
+async function escalate(ctx: WriteContext, row: StoredObject, d: Obj): Promise<Obj> {
+  const txn = await recordBalanceTransaction(ctx, {
+    amount: -d.amount, currency: d.currency, type: 'adjustment', reporting_category: 'dispute', source: d.id,
+    description: `Chargeback withdrawal for ${d.charge}`, fee: DISPUTE_FEE, feeDescription: 'Dispute fee', immediate: true,
+  });
+  Object.assign(d, {
+    status: 'needs_response', is_charge_refundable: false, balance_transactions: [...d.balance_transactions, txn],
+    payment_method_details: { ...d.payment_method_details, card: { ...d.payment_method_details.card, case_type: 'chargeback' } },
+    evidence_details: { ...d.evidence_details, due_by: ctx.now() + 7 * 86400 },
+  });
+  const saved = await write(ctx, disputes, row, d);
+  await emitEvent(ctx, 'charge.dispute.updated', saved, { status: row.data.status, is_charge_refundable: row.data.is_charge_refundable });
+  await emitEvent(ctx, 'charge.dispute.funds_withdrawn', saved);
+  return saved;
+}
+
 async function update(ctx: WriteContext, id: string, p: Params): Promise<Obj> {
   const row = await load(ctx, id);
   const d = structuredClone(row.data);
+  if (isBankDispute(d)) throw invalidRequest(ACH_FINAL);
   if (CLOSED.includes(d.status) || d.status === 'under_review' || d.status === 'warning_under_review') {
     throw invalidRequest(`This dispute is already closed or under review (status: ${d.status}); evidence can no longer be updated.`);
   }
@@ -143,7 +225,8 @@ async function update(ctx: WriteContext, id: string, p: Params): Promise<Obj> {
   const text = String(d.evidence.uncategorized_text ?? '');
   if (text.includes('winning_evidence')) return close(ctx, row, d, true);
   if (text.includes('losing_evidence')) return close(ctx, row, d, false);
-  d.status = d.payment_method_details.card.case_type === 'inquiry' ? 'warning_under_review' : 'under_review';
+  if (text.includes('escalate_inquiry_evidence') && d.payment_method_details?.card?.case_type === 'inquiry') return escalate(ctx, row, d);
+  d.status = d.payment_method_details?.card?.case_type === 'inquiry' ? 'warning_under_review' : 'under_review';
   const saved = await write(ctx, disputes, row, d);
   await emitEvent(ctx, 'charge.dispute.updated', saved, { status: row.data.status });
   return saved;

@@ -157,6 +157,7 @@ const US_BANK_TEST_PAYMENT_METHODS: Record<string, string> = {
   pm_usBankAccount_noAccount: '000111111116', pm_usBankAccount_insufficientFunds: '000222222227',
   pm_usBankAccount_debitNotAuthorized: '000333333335', pm_usBankAccount_invalidCurrency: '000444444440',
   pm_usBankAccount_processing: '000000000009',
+  pm_usBankAccount_dispute: '000555555559',
 };
 
 async function insertTestBankPaymentMethod(ctx: WriteContext, accountNumber: string): Promise<Obj> {

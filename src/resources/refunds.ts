@@ -6,7 +6,7 @@
 // balance transaction), settled REFUND_SETTLE_SECONDS later by a 'refund.settle' timer of the
 // scheduler (the refund's customer's test clock, or real time). Events: refund.created /
 // refund.updated / refund.failed, charge.refunded, charge.refund.updated.
-import { invalidRequest, noSuchResource } from '../api/errors.js';
+import { StripeError, invalidRequest, noSuchResource } from '../api/errors.js';
 import { applyMetadata } from '../api/metadata.js';
 import { canonicalize } from '../api/render.js';
 import type { Params } from '../api/params.js';
@@ -123,6 +123,13 @@ export async function createRefund(ctx: WriteContext, p: Params): Promise<Obj> {
   if (ch.status !== 'succeeded') throw invalidRequest(`Charge ${ch.id} cannot be refunded because it has a status of ${ch.status}.`, 'charge');
   if (p.currency !== undefined && p.currency.toLowerCase() !== ch.currency) {
     throw invalidRequest(`The currency of the refund (${p.currency.toLowerCase()}) must match the currency of the charge (${ch.currency}).`, 'currency');
+  }
+  if (ch.disputed) {
+    // A chargeback (not an inquiry, whose charge stays refundable) blocks refunds, as on Stripe.
+    const open = await ctx.tx.scan(ctx.scope, { type: 'dispute', index: { field: 'charge', value: ch.id }, direction: 'older', limit: 10 });
+    if (open.some((d) => !d.data.is_charge_refundable && d.data.status !== 'won' && d.data.payment_method_details?.card?.case_type !== 'inquiry')) {
+      throw new StripeError(400, { type: 'invalid_request_error', code: 'charge_disputed', message: `Charge ${ch.id} has been charged back; cannot issue a refund.` });
+    }
   }
 
   if (!ch.captured) {

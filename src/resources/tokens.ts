@@ -5,7 +5,7 @@ import { invalidRequest, missingParam, noSuchResource } from '../api/errors.js';
 import type { Params } from '../api/params.js';
 import type { ReadContext, WriteContext } from '../api/context.js';
 import type { StoredObject } from '../store/store.js';
-import { bankFingerprint, cardByToken, payoutFailureCode, paymentMethodCard, storeCardRef } from '../engine/payments/index.js';
+import { PAYOUT_INSTANT_INELIGIBLE, bankFingerprint, cardByToken, payoutFailureCode, paymentMethodCard, storeCardRef } from '../engine/payments/index.js';
 import { cardFromRawData, cardFromToken, type CardInput } from './payment-methods.js';
 import { indexEntries, insertObject, newObjectBase, type Obj, type ResourceDef } from './define.js';
 import { canonicalize } from '../api/render.js';
@@ -149,6 +149,8 @@ export const cards: ResourceDef = {
 
 /** The hidden row behind a tokenized bank account: its public object and its payout outcome. */
 export const BANK_ACCOUNT_ROW = 'bank_account';
+/** Hidden row `<ba_ or card_ id>:payout` of a payout destination: how payouts to it end. */
+export const PAYOUT_OUTCOME_ROW = 'payout_outcome';
 
 /**
  * A bank account token (`btok_…`, as Stripe.js or `tokens.create({ bank_account })` makes it).
@@ -173,7 +175,9 @@ async function createBankAccountToken(ctx: WriteContext, b: Params): Promise<Obj
     fingerprint: bankFingerprint(ctx.scope.account, `${routing ?? ''}:${number}`), last4: number.slice(-4), routing_number: routing, status: 'new',
   };
   // The account number itself is not kept: only the failure its test number makes.
-  await ctx.tx.insert(ctx.scope, { id, type: BANK_ACCOUNT_ROW, created: ctx.now(), data: { bank_account: bank, payout_failure: payoutFailureCode(number) }, index: [] });
+  // The row holds the public object (so `expand[]=destination` shows it); the outcome is beside it.
+  await ctx.tx.insert(ctx.scope, { id, type: BANK_ACCOUNT_ROW, created: ctx.now(), data: canonicalize(bank), index: [] });
+  await ctx.tx.insert(ctx.scope, { id: `${id}:payout`, type: PAYOUT_OUTCOME_ROW, created: ctx.now(), data: { failure: payoutFailureCode(number), instant_eligible: number !== PAYOUT_INSTANT_INELIGIBLE }, index: [] });
   const base = { ...newObjectBase(ctx, tokens), id: ctx.services.ids.id('btok') };
   return insertObject(ctx, tokens, { ...base, bank_account: bank, client_ip: null, type: 'bank_account', used: false });
 }

@@ -28,6 +28,14 @@ const SEPA_FAILURES: Record<string, BankFailure> = {
 /** ACH test account that stays processing indefinitely (for testing cancellation). */
 export const ACH_PROCESSING = '000000000009';
 
+/** ACH test account whose debit succeeds and is then disputed (pm_usBankAccount_dispute). */
+export const ACH_DISPUTE = '000555555559';
+
+/** The debit succeeds, then the customer's bank disputes it. */
+export function bankDisputes(key: string): boolean {
+  return key === `ach:${ACH_DISPUTE}`;
+}
+
 /** The debit never settles by itself (the processing test account). */
 export function bankStaysProcessing(key: string): boolean {
   return key === `ach:${ACH_PROCESSING}`;
@@ -78,7 +86,7 @@ export function usBankAccount(account: string, p: { account_number: string; rout
   if (!/^\d{9}$/.test(p.routing_number)) return { error: 'Routing number must have 9 digits', param: 'us_bank_account[routing_number]' };
   if (!/^\d{4,17}$/.test(p.account_number)) return { error: 'Invalid account number', param: 'us_bank_account[account_number]' };
   return {
-    type: 'us_bank_account', key: ACH_FAILURES[p.account_number] || p.account_number === ACH_PROCESSING ? `ach:${p.account_number}` : 'ach:ok', last4: p.account_number.slice(-4),
+    type: 'us_bank_account', key: ACH_FAILURES[p.account_number] || p.account_number === ACH_PROCESSING || p.account_number === ACH_DISPUTE ? `ach:${p.account_number}` : 'ach:ok', last4: p.account_number.slice(-4),
     details: {
       account_holder_type: p.account_holder_type ?? 'individual', account_type: p.account_type ?? 'checking', bank_name: 'STRIPE TEST BANK',
       financial_connections_account: null, fingerprint: fp(account, `${p.routing_number}:${p.account_number}`), last4: p.account_number.slice(-4),
@@ -123,6 +131,9 @@ const PAYOUT_FAILURES: Record<string, BankFailure> = {
   '000333333335': { code: 'debit_not_authorized', message: 'Debit transactions are not approved on the bank account. (Stripe requires bank accounts to be set up for both credit and debit payouts.)' },
   '000444444440': { code: 'invalid_currency', message: 'The bank was unable to process this payout because of its currency. This is probably because the bank account cannot accept payments in that currency.' },
 };
+
+/** Payout test bank account that is not eligible for Instant Payouts (method=instant fails). */
+export const PAYOUT_INSTANT_INELIGIBLE = '000888888883';
 
 /** The payout failure an external bank account's number makes (null: the payout succeeds). */
 export function payoutFailureCode(accountNumber: string): string | null {

@@ -25,7 +25,7 @@ export interface CardBehaviour {
   threeDS?: 'required' | 'always' | 'optional' | 'not_supported';
   /** Declines after a successful authentication (authenticationRequiredChargeDeclinedInsufficientFunds). */
   declineAfterAuth?: DeclineCode;
-  dispute?: 'fraudulent' | 'product_not_received' | 'inquiry' | 'early_fraud_warning';
+  dispute?: 'fraudulent' | 'product_not_received' | 'inquiry' | 'early_fraud_warning' | 'multiple' | 'ce3' | 'noncompliant';
   refund?: 'pending' | 'fail';
   /** Funds go straight to the available balance. */
   bypassPending?: boolean;
@@ -138,9 +138,21 @@ const ROWS: Row[] = [
   ['dispute_not_received', '4000000000002685', 'visa', 'credit', 'US', 'pm_card_createDisputeProductNotReceived', 'tok_createDisputeProductNotReceived', { dispute: 'product_not_received' }],
   ['dispute_inquiry', '4000000000001976', 'visa', 'credit', 'US', 'pm_card_createDisputeInquiry', 'tok_createDisputeInquiry', { dispute: 'inquiry' }],
   ['early_fraud_warning', '4000000000005423', 'visa', 'credit', 'US', 'pm_card_createEarlyFraudWarning', 'tok_createEarlyFraudWarning', { dispute: 'early_fraud_warning' }],
+  // More dispute cards of https://docs.stripe.com/testing#disputes (the prevention cards dispute as fraudulent: no Dispute Resolution here).
+  ['dispute_multiple', '4000000404000079', 'visa', 'credit', 'US', 'pm_card_createMultipleDisputes', 'tok_createMultipleDisputes', { dispute: 'multiple' }],
+  ['dispute_ce3', '4000000404000038', 'visa', 'credit', 'US', 'pm_card_createCe3EligibleDispute', 'tok_createCe3EligibleDispute', { dispute: 'ce3' }],
+  ['dispute_compliance', '4000008400000779', 'visa', 'credit', 'US', 'pm_card_createComplianceDispute', 'tok_createComplianceDispute', { dispute: 'noncompliant' }],
+  ['dispute_mc_compliance', '5105008400000002', 'mastercard', 'credit', 'US', 'pm_card_createMastercardComplianceDispute', 'tok_createMastercardComplianceDispute', { dispute: 'noncompliant' }],
+  ['dispute_smart', '4000000001000043', 'visa', 'credit', 'US', 'pm_card_createAutoRepresentmentEligibleDispute', 'tok_createAutoRepresentmentEligibleDispute', { dispute: 'fraudulent' }],
+  ['dispute_rdr', '4000000404004816', 'visa', 'credit', 'US', 'pm_card_createRapidDisputeResolutionDispute', 'tok_createRapidDisputeResolutionDispute', { dispute: 'fraudulent' }],
+  ['dispute_ce3_block', '4000000404005649', 'visa', 'credit', 'US', 'pm_card_createCe3BlockDispute', 'tok_createCe3BlockDispute', { dispute: 'fraudulent' }],
+  ['dispute_ethoca', '5105000300000018', 'mastercard', 'credit', 'US', 'pm_card_createEthocaAlert', 'tok_createEthocaAlert', { dispute: 'fraudulent' }],
   // Refunds.
   ['refund_pending', '4000000000007726', 'visa', 'credit', 'US', 'pm_card_pendingRefund', 'tok_pendingRefund', { refund: 'pending' }],
   ['refund_fail', '4000000000005126', 'visa', 'credit', 'US', 'pm_card_refundFail', 'tok_refundFail', { refund: 'fail' }],
+  // Payouts to debit cards (https://docs.stripe.com/connect/testing#payouts): outcomes in resources/payout-destinations.ts.
+  ['visa_debit_transfer_fail', '4000056655665572', 'visa', 'debit', 'US', null, 'tok_visa_debit_us_transferFail'],
+  ['visa_debit_instant_unsupported', '4000056755665555', 'visa', 'debit', 'US', null, 'tok_visa_debit_us_instantPayoutUnsupported'],
 ];
 
 // The Luhn-failing number is not a card; it only exists to produce incorrect_number.
@@ -173,6 +185,12 @@ BY_PM.set('pm_card_us', BY_KEY.get('visa')!);
 BY_PM.set('pm_card_amex_threeDSecureNotSupported', BY_KEY.get('amex')!);
 BY_TOK.set('tok_chargeDeclinedFraudulent', BY_KEY.get('radar_block')!);
 BY_TOK.set('tok_us', BY_KEY.get('visa')!);
+// Stripe's testing page names the early-fraud-warning card createIssuerFraudRecord.
+BY_PM.set('pm_card_createIssuerFraudRecord', BY_KEY.get('early_fraud_warning')!);
+BY_TOK.set('tok_createIssuerFraudRecord', BY_KEY.get('early_fraud_warning')!);
+BY_TOK.set('tok_visa_debit_us_transferSuccess', BY_KEY.get('visa_debit')!);
+BY_TOK.set('tok_mastercard_debit_us_transferSuccess', BY_KEY.get('mastercard_debit')!);
+BY_TOK.set('tok_discover_debit_us_transferSuccess', BY_KEY.get('discover_debit')!);
 
 export const cardByKey = (key: string): TestCard | undefined => BY_KEY.get(key);
 export const cardByPaymentMethodId = (id: string): TestCard | undefined => BY_PM.get(id);
