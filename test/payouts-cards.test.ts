@@ -170,7 +170,7 @@ describe('ACH disputes', () => {
       assert.deepEqual([d.status, d.reason, d.amount, d.payment_intent, d.is_charge_refundable, d.payment_method_details, d.evidence_details.due_by], ['lost', 'debit_not_authorized', amount, pi.id, false, null, null]);
       const w = d.balance_transactions[0]!;
       assert.deepEqual([w.type, w.amount, w.fee, w.net, w.reporting_category, w.status], ['adjustment', -amount, 1500, -amount - 1500, 'dispute', 'available']);
-      await assert.rejects(s.disputes.update(d.id, { evidence: { uncategorized_text: 'winning_evidence' } }), (e: any) => e.statusCode === 400 && /ACH disputes are final/.test(e.message));
+      await assert.rejects(s.disputes.update(d.id, { evidence: { uncategorized_text: 'winning_evidence' } }), (e: any) => e.statusCode === 400 && /bank debit disputes are final/.test(e.message));
       await assert.rejects(s.disputes.close(d.id), (e: any) => e.statusCode === 400 && /already closed/.test(e.message));
       const mandate = await s.mandates.retrieve(ch.payment_method_details!.us_bank_account!.mandate as string);
       assert.equal(mandate.status, 'inactive');
@@ -187,5 +187,66 @@ describe('ACH disputes', () => {
     // Available: only the dispute withdrawals so far (the debits' funds are pending).
     const bal = await s.balance.retrieve();
     assert.equal(bal.available[0]!.amount, -8000 - 1500 - 3000 - 1500);
+  });
+
+  test('SEPA test IBANs: the dispute IBAN, the weekly-limit failures, the three-minute accounts; ACH 000777777771', async () => {
+    const key = freshKey();
+    const s = t.stripe(key);
+    const sepa = (iban: string) => s.paymentIntents.create({
+      amount: 2000, currency: 'eur', payment_method_types: ['sepa_debit'], confirm: true,
+      payment_method_data: { type: 'sepa_debit', sepa_debit: { iban }, billing_details: { name: 'J', email: 'j@example.com' } }, mandate_data: { customer_acceptance: { type: 'offline' } },
+    } as any);
+    const disputedPi = await sepa('AT591904300235473203');
+    const volume = await sepa('AT981904300000343434');
+    const weekly = await sepa('AT601904300000121212');
+    const slowOk = await sepa('AT321904300235473204');
+    const slowFail = await sepa('AT051904300235473205');
+    const achLimit = await s.paymentIntents.create({
+      amount: 2000, currency: 'usd', payment_method_types: ['us_bank_account'], confirm: true,
+      payment_method_data: { type: 'us_bank_account', us_bank_account: { account_holder_type: 'individual', account_number: '000777777771', routing_number: '110000000' }, billing_details: { name: 'J' } },
+    } as any);
+    await s.paymentIntents.verifyMicrodeposits(achLimit.id, { descriptor_code: 'SM11AA' });
+    const pmLimit = await s.paymentIntents.create({ amount: 2000, currency: 'usd', payment_method_types: ['us_bank_account'], payment_method: 'pm_usBankAccount_weeklyLimitExceeded', confirm: true, mandate_data: { customer_acceptance: { type: 'offline' } } } as any);
+    assert.equal(pmLimit.status, 'processing');
+    clock.set(clock.now() + 11);
+    await runDueFor(t, key);
+    assert.equal((await s.paymentIntents.retrieve(disputedPi.id)).status, 'succeeded');
+    const [d] = (await s.disputes.list({ payment_intent: disputedPi.id })).data;
+    assert.deepEqual([d?.status, d?.currency, d?.amount, d?.balance_transactions[0]!.fee], ['lost', 'eur', 2000, 1500]);
+    const ch = await s.charges.retrieve(disputedPi.latest_charge as string);
+    assert.equal((await s.mandates.retrieve(ch.payment_method_details!.sepa_debit!.mandate as string)).status, 'inactive');
+    for (const [pi, code] of [[volume, 'charge_exceeds_source_limit'], [weekly, 'charge_exceeds_weekly_limit'], [achLimit, 'charge_exceeds_source_limit'], [pmLimit, 'charge_exceeds_source_limit']] as const) {
+      const got = await s.paymentIntents.retrieve(pi.id);
+      assert.deepEqual([got.status, got.last_payment_error?.code], ['requires_payment_method', code]);
+    }
+    // The three-minute accounts are still processing after 11 seconds, settled after 180.
+    assert.deepEqual([(await s.paymentIntents.retrieve(slowOk.id)).status, (await s.paymentIntents.retrieve(slowFail.id)).status], ['processing', 'processing']);
+    clock.set(clock.now() + 170);
+    await runDueFor(t, key);
+    assert.deepEqual([(await s.paymentIntents.retrieve(slowOk.id)).status, (await s.paymentIntents.retrieve(slowFail.id)).status], ['succeeded', 'requires_payment_method']);
+  });
+
+  test('the failMicrodeposits account (000666666661 / pm_usBankAccount_failMicrodeposits): requires_action, then the payment fails with payment_method_microdeposit_failed', async () => {
+    const key = freshKey();
+    const s = t.stripe(key);
+    const byPm = await s.paymentIntents.create({ amount: 2000, currency: 'usd', payment_method_types: ['us_bank_account'], payment_method: 'pm_usBankAccount_failMicrodeposits', confirm: true, mandate_data: { customer_acceptance: { type: 'offline' } } } as any);
+    const byNumber = await s.paymentIntents.create({
+      amount: 2000, currency: 'usd', payment_method_types: ['us_bank_account'], confirm: true,
+      payment_method_data: { type: 'us_bank_account', us_bank_account: { account_holder_type: 'individual', account_number: '000666666661', routing_number: '110000000' }, billing_details: { name: 'J' } },
+    } as any);
+    const ok = await s.paymentIntents.create({
+      amount: 2000, currency: 'usd', payment_method_types: ['us_bank_account'], confirm: true,
+      payment_method_data: { type: 'us_bank_account', us_bank_account: { account_holder_type: 'individual', account_number: '000123456789', routing_number: '110000000' }, billing_details: { name: 'J' } },
+    } as any);
+    for (const pi of [byPm, byNumber, ok]) assert.deepEqual([pi.status, pi.next_action?.type], ['requires_action', 'verify_with_microdeposits']);
+    clock.set(clock.now() + 11);
+    await runDueFor(t, key);
+    for (const pi of [byPm, byNumber]) {
+      const got = await s.paymentIntents.retrieve(pi.id);
+      assert.deepEqual([got.status, got.next_action, got.payment_method, got.last_payment_error?.code], ['requires_payment_method', null, null, 'payment_method_microdeposit_failed']);
+    }
+    assert.equal((await s.paymentIntents.retrieve(ok.id)).status, 'requires_action');
+    const failed = (await s.events.list({ type: 'payment_intent.payment_failed' })).data.map((e) => (e.data.object as Stripe.PaymentIntent).id).sort();
+    assert.deepEqual(failed, [byPm.id, byNumber.id].sort());
   });
 });

@@ -16,7 +16,7 @@ import type { WriteContext } from '../api/context.js';
 import { emitEvent } from '../events/events.js';
 import { recordBalanceTransaction } from '../engine/ledger.js';
 import {
-  BANK_SETTLE_SECONDS, MICRODEPOSIT_ATTEMPTS, bankDisputes, MICRODEPOSIT_ERRORS, bankFee, bankOutcome, bankStaysProcessing, customerTestClock,
+  BANK_SETTLE_SECONDS, MICRODEPOSIT_ATTEMPTS, bankDisputes, bankMicrodepositsFail, bankSettleSeconds, MICRODEPOSIT_ERRORS, bankFee, bankOutcome, bankStaysProcessing, customerTestClock,
   loadBankVerification, loadRefKey, microdepositOutcome, notifyPaymentIntentFailed, notifyPaymentIntentSucceeded, saveBankVerification,
 } from '../engine/payments/index.js';
 import { activateMandate, createMandate } from './mandates.js';
@@ -27,6 +27,7 @@ import { charges, eventCharge, insertCharge } from './charges.js';
 import { indexEntries, type Obj } from './define.js';
 
 const SETTLE_KIND = 'bank_debit.settle';
+const MICRODEPOSIT_FAIL_KIND = 'bank_debit.microdeposits_fail';
 const CURRENCIES: Record<string, string> = { us_bank_account: 'usd', sepa_debit: 'eur' };
 
 const MANDATE_POINTER = 'pinstripe.intent_mandate';
@@ -83,6 +84,10 @@ export async function bankAttempt(
   if (!verified) {
     pi.status = 'requires_action';
     pi.next_action = microdepositAction(ctx, pi.id);
+    // The failMicrodeposits test account: the microdeposits bounce, failing the payment.
+    if (bankMicrodepositsFail((await loadRefKey(ctx, pm.id)) ?? '')) {
+      await scheduleTimer(ctx, { kind: MICRODEPOSIT_FAIL_KIND, key: pi.id, at: ctx.now() + BANK_SETTLE_SECONDS, testClock: await customerTestClock(ctx, pi.customer) });
+    }
     return savePi(pi, 'payment_intent.requires_action');
   }
   return startDebit(ctx, pi, pm, mandate.id, savePi);
@@ -108,7 +113,7 @@ async function startDebit(ctx: WriteContext, pi: Obj, pm: Obj, mandate: string |
   });
   const key = (await loadRefKey(ctx, pm.id)) ?? '';
   if (!bankStaysProcessing(key)) {
-    await scheduleTimer(ctx, { kind: SETTLE_KIND, key: pi.id, at: ctx.now() + BANK_SETTLE_SECONDS, testClock: await customerTestClock(ctx, pi.customer) });
+    await scheduleTimer(ctx, { kind: SETTLE_KIND, key: pi.id, at: ctx.now() + bankSettleSeconds(key), testClock: await customerTestClock(ctx, pi.customer) });
   }
   pi.status = 'processing';
   pi.next_action = null;
@@ -213,3 +218,22 @@ async function settleBankDebit(w: WriteContext, id: string): Promise<void> {
 }
 
 registerTimeHandler(SETTLE_KIND, { run: (ctx, item) => settleBankDebit(ctx, item.key) });
+
+const MICRODEPOSIT_FAILED = { code: 'payment_method_microdeposit_failed', message: "Microdeposits failed to deposit into the customer's bank account. Check the account, institution and transit numbers." };
+
+/** The microdeposits to a failMicrodeposits account bounced: the intent awaiting them fails. */
+async function failMicrodeposits(w: WriteContext, id: string): Promise<void> {
+  const piRow = await w.tx.getForUpdate(w.scope, id);
+  if (!piRow || piRow.type !== 'payment_intent' || piRow.data.status !== 'requires_action' || piRow.data.next_action?.type !== 'verify_with_microdeposits') return;
+  const pi = structuredClone(piRow.data);
+  const pmRow = await w.tx.get(w.scope, pi.payment_method);
+  Object.assign(pi, {
+    status: 'requires_payment_method', next_action: null, payment_method: null,
+    last_payment_error: { ...MICRODEPOSIT_FAILED, doc_url: 'https://stripe.com/docs/error-codes/payment-method-microdeposit-failed', payment_method: pmRow?.data ?? null, type: 'invalid_request_error' },
+  });
+  const failed = await write(w, piRow, pi, null);
+  await emitEvent(w, 'payment_intent.payment_failed', failed);
+  await notifyPaymentIntentFailed(w, failed);
+}
+
+registerTimeHandler(MICRODEPOSIT_FAIL_KIND, { run: (ctx, item) => failMicrodeposits(ctx, item.key) });

@@ -105,7 +105,8 @@ export async function afterCapture(ctx: WriteContext, chargeId: string): Promise
 
 /**
  * An ACH Direct Debit the customer's bank returns as unauthorized (pm_usBankAccount_dispute,
- * account 000555555559: https://docs.stripe.com/payments/ach-direct-debit/accept-a-payment#test-account-numbers),
+ * account 000555555559: https://docs.stripe.com/payments/ach-direct-debit/accept-a-payment#test-account-numbers;
+ * SEPA: AT591904300235473203, https://docs.stripe.com/payments/sepa-debit/accept-a-payment#test-integration),
  * right after the debit succeeds. ACH disputes are final (https://support.stripe.com/questions/respond-to-or-contest-an-ach-direct-debit-dispute-as-a-merchant):
  * the dispute opens `lost` with reason debit_not_authorized, takes no evidence, withdraws the
  * amount plus the $15.00 dispute fee at once (charge.dispute.created, charge.dispute.funds_withdrawn),
@@ -141,7 +142,7 @@ export async function openBankDispute(ctx: WriteContext, chargeId: string): Prom
   await emitEvent(ctx, 'charge.dispute.funds_withdrawn', stored);
   const updatedCharge = await write(ctx, charges, chRow, { ...ch, disputed: true });
   await emitEvent(ctx, 'charge.updated', eventCharge(updatedCharge), { disputed: false });
-  const mandateId = ch.payment_method_details?.us_bank_account?.mandate;
+  const mandateId = ch.payment_method_details?.[ch.payment_method_details?.type]?.mandate;
   const mandate = mandateId ? await ctx.tx.getForUpdate(ctx.scope, mandateId) : null;
   if (mandate && mandate.type === 'mandate' && mandate.data.status !== 'inactive') {
     const { saveObject } = await import('./define.js');
@@ -150,7 +151,7 @@ export async function openBankDispute(ctx: WriteContext, chargeId: string): Prom
   }
 }
 
-const ACH_FINAL = 'This dispute is on an ACH Direct Debit payment: ACH disputes are final and cannot be contested, so evidence cannot be submitted.';
+const ACH_FINAL = 'This dispute is on a bank debit (ACH or SEPA Direct Debit): bank debit disputes are final and cannot be contested, so evidence cannot be submitted.';
 const isBankDispute = (d: Obj) => d.payment_method_details === null && d.reason === 'debit_not_authorized';
 
 async function load(ctx: WriteContext, id: string): Promise<StoredObject> {

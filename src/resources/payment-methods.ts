@@ -157,7 +157,8 @@ const US_BANK_TEST_PAYMENT_METHODS: Record<string, string> = {
   pm_usBankAccount_noAccount: '000111111116', pm_usBankAccount_insufficientFunds: '000222222227',
   pm_usBankAccount_debitNotAuthorized: '000333333335', pm_usBankAccount_invalidCurrency: '000444444440',
   pm_usBankAccount_processing: '000000000009',
-  pm_usBankAccount_dispute: '000555555559',
+  pm_usBankAccount_dispute: '000555555559', pm_usBankAccount_weeklyLimitExceeded: '000777777771',
+  pm_usBankAccount_failMicrodeposits: '000666666661',
 };
 
 async function insertTestBankPaymentMethod(ctx: WriteContext, accountNumber: string): Promise<Obj> {
@@ -168,7 +169,7 @@ async function insertTestBankPaymentMethod(ctx: WriteContext, accountNumber: str
     allow_redisplay: 'unspecified', billing_details: billingDetails(undefined), customer: null, customer_account: null,
     metadata: {}, type: 'us_bank_account', us_bank_account: account.details,
   };
-  await storeCardRef(ctx, pm.id, { key: account.key, cvc: false, line1: false, postal: false, setUp: false, verified: true } as CardRef);
+  await storeCardRef(ctx, pm.id, { key: account.key, cvc: false, line1: false, postal: false, setUp: false, verified: accountNumber !== '000666666661' } as CardRef);
   return insertObject(ctx, paymentMethods, pm);
 }
 

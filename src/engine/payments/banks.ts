@@ -17,13 +17,29 @@ const ACH_FAILURES: Record<string, BankFailure> = {
   '000222222227': { code: 'insufficient_funds', message: "The customer's account has insufficient funds to cover this payment." },
   '000333333335': { code: 'debit_not_authorized', message: 'The customer has notified their bank that this payment was unauthorized.' },
   '000444444440': { code: 'invalid_currency', message: 'The bank was unable to process this payment because of its currency.' },
+  '000777777771': { code: 'charge_exceeds_source_limit', message: "This payment would make the account exceed its weekly payment volume limit." },
 };
 
 const SEPA_FAILURES: Record<string, BankFailure> = {
   DE62370400440532013001: { code: 'insufficient_funds', message: "The customer's account has insufficient funds to cover this payment." },
   AT861904300235473202: { code: 'insufficient_funds', message: "The customer's account has insufficient funds to cover this payment." },
   FR8420041010050500013M02607: { code: 'insufficient_funds', message: "The customer's account has insufficient funds to cover this payment." },
+  // https://docs.stripe.com/payments/sepa-debit/accept-a-payment#test-integration
+  AT051904300235473205: { code: 'insufficient_funds', message: "The customer's account has insufficient funds to cover this payment." },
+  AT981904300000343434: { code: 'charge_exceeds_source_limit', message: "This payment would make the account exceed its weekly payment volume limit." },
+  AT601904300000121212: { code: 'charge_exceeds_weekly_limit', message: "This payment exceeds the account's transaction volume limit." },
 };
+
+/** SEPA test IBANs that succeed then are disputed, or settle only after three minutes. */
+const SEPA_DISPUTE = 'AT591904300235473203';
+const SEPA_SLOW = new Set(['AT321904300235473204', 'AT051904300235473205']);
+/** How long the slow test accounts stay processing ("after at least three minutes"). */
+export const BANK_SLOW_SETTLE_SECONDS = 180;
+
+/** Seconds a debit from this account stays processing. */
+export function bankSettleSeconds(key: string): number {
+  return SEPA_SLOW.has(key.slice(5)) && key.startsWith('sepa:') ? BANK_SLOW_SETTLE_SECONDS : BANK_SETTLE_SECONDS;
+}
 
 /** ACH test account that stays processing indefinitely (for testing cancellation). */
 export const ACH_PROCESSING = '000000000009';
@@ -31,9 +47,17 @@ export const ACH_PROCESSING = '000000000009';
 /** ACH test account whose debit succeeds and is then disputed (pm_usBankAccount_dispute). */
 export const ACH_DISPUTE = '000555555559';
 
+/** ACH test account whose microdeposits cannot be sent (pm_usBankAccount_failMicrodeposits). */
+export const ACH_FAIL_MICRODEPOSITS = '000666666661';
+
+/** The microdeposits to this account fail, and with them the payment. */
+export function bankMicrodepositsFail(key: string): boolean {
+  return key === `ach:${ACH_FAIL_MICRODEPOSITS}`;
+}
+
 /** The debit succeeds, then the customer's bank disputes it. */
 export function bankDisputes(key: string): boolean {
-  return key === `ach:${ACH_DISPUTE}`;
+  return key === `ach:${ACH_DISPUTE}` || key === `sepa:${SEPA_DISPUTE}`;
 }
 
 /** The debit never settles by itself (the processing test account). */
@@ -86,7 +110,7 @@ export function usBankAccount(account: string, p: { account_number: string; rout
   if (!/^\d{9}$/.test(p.routing_number)) return { error: 'Routing number must have 9 digits', param: 'us_bank_account[routing_number]' };
   if (!/^\d{4,17}$/.test(p.account_number)) return { error: 'Invalid account number', param: 'us_bank_account[account_number]' };
   return {
-    type: 'us_bank_account', key: ACH_FAILURES[p.account_number] || p.account_number === ACH_PROCESSING || p.account_number === ACH_DISPUTE ? `ach:${p.account_number}` : 'ach:ok', last4: p.account_number.slice(-4),
+    type: 'us_bank_account', key: ACH_FAILURES[p.account_number] || p.account_number === ACH_PROCESSING || p.account_number === ACH_DISPUTE || p.account_number === ACH_FAIL_MICRODEPOSITS ? `ach:${p.account_number}` : 'ach:ok', last4: p.account_number.slice(-4),
     details: {
       account_holder_type: p.account_holder_type ?? 'individual', account_type: p.account_type ?? 'checking', bank_name: 'STRIPE TEST BANK',
       financial_connections_account: null, fingerprint: fp(account, `${p.routing_number}:${p.account_number}`), last4: p.account_number.slice(-4),
@@ -99,7 +123,7 @@ export function sepaAccount(account: string, ibanRaw: string): BankAccount | { e
   const iban = ibanRaw.replace(/\s/g, '').toUpperCase();
   if (!/^[A-Z]{2}\d{2}[A-Z0-9]{10,30}$/.test(iban)) return { error: 'Invalid IBAN', param: 'sepa_debit[iban]' };
   return {
-    type: 'sepa_debit', key: SEPA_FAILURES[iban] ? `sepa:${iban}` : 'sepa:ok', last4: iban.slice(-4),
+    type: 'sepa_debit', key: SEPA_FAILURES[iban] || iban === SEPA_DISPUTE || SEPA_SLOW.has(iban) ? `sepa:${iban}` : 'sepa:ok', last4: iban.slice(-4),
     details: {
       bank_code: iban.slice(4, 12), branch_code: '', country: iban.slice(0, 2), fingerprint: fp(account, iban),
       generated_from: { charge: null, setup_attempt: null }, last4: iban.slice(-4),
