@@ -99,6 +99,24 @@ describe('customers', () => {
     assert.equal(back.has_more, true);
     const odd = await s.customers.list({ email: 'odd@example.com' });
     assert.deepEqual(odd.data.map((c) => c.id), [made[3]!.id, made[1]!.id]);
+    // The email filter is case-sensitive (API reference), while search's email is not.
+    const upper = await s.customers.create({ email: 'Odd@Example.com' });
+    assert.deepEqual((await s.customers.list({ email: 'Odd@Example.com' })).data.map((c) => c.id), [upper.id]);
+    assert.deepEqual((await s.customers.list({ email: 'odd@example.com' })).data.map((c) => c.id), [made[3]!.id, made[1]!.id]);
+    assert.deepEqual((await s.customers.list({ email: 'ODD@EXAMPLE.COM' })).data, []);
+    assert.deepEqual((await s.customers.search({ query: "email:'ODD@example.com'" })).data.map((c) => c.id), [upper.id, made[3]!.id, made[1]!.id]);
+    // An update that changes the email moves the customer between filter results; one that
+    // leaves it keeps the customer findable.
+    await s.customers.update(made[3]!.id, { email: 'even@example.com' });
+    assert.deepEqual((await s.customers.list({ email: 'odd@example.com' })).data.map((c) => c.id), [made[1]!.id]);
+    assert.deepEqual((await s.customers.list({ email: 'even@example.com' })).data.map((c) => c.id), [made[4]!.id, made[3]!.id, made[2]!.id, made[0]!.id]);
+    await s.customers.update(made[1]!.id, { name: 'still odd' });
+    assert.deepEqual((await s.customers.list({ email: 'odd@example.com' })).data.map((c) => c.id), [made[1]!.id]);
+    assert.deepEqual((await s.customers.search({ query: "email:'odd@example.com'" })).data.map((c) => c.id), [upper.id, made[1]!.id]);
+    await s.customers.update(made[1]!.id, { email: '' });
+    assert.deepEqual((await s.customers.list({ email: 'odd@example.com' })).data, []);
+    await s.customers.del(upper.id);
+    assert.deepEqual((await s.customers.search({ query: "email:'odd@example.com'" })).data, []);
     const ids: string[] = [];
     for await (const c of s.customers.list({ limit: 2 })) ids.push(c.id);
     assert.deepEqual(ids, made.map((c) => c.id).reverse());

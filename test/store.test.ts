@@ -82,6 +82,123 @@ describe('store transactions', () => {
   });
 });
 
+describe('index entries on update', () => {
+  const ids = async (s: Scope, field: string, value: string) =>
+    (await store.scan(s, { type: 'thing', index: { field, value }, direction: 'older', limit: 10 })).map((r) => r.id);
+
+  test('an update moves an object between index results only for the entries that changed', async () => {
+    const s = scope();
+    await store.transaction(async (tx) => {
+      await tx.insert(s, { ...obj('thing_a', 1), index: [{ field: 'color', value: 'red' }, { field: 'size', value: 'L' }, { field: 'size', value: 'L' }] });
+      await tx.insert(s, { ...obj('thing_b', 2), index: [{ field: 'color', value: 'red' }] });
+    });
+    assert.deepEqual(await ids(s, 'color', 'red'), ['thing_b', 'thing_a']);
+    assert.deepEqual(await ids(s, 'size', 'L'), ['thing_a']); // a repeated entry is one entry
+    const update = (id: string, index: Array<{ field: string; value: string }>, deleted = false) => store.transaction(async (tx) => {
+      const cur = (await tx.getForUpdate(s, id))!;
+      return tx.update(s, { id, version: cur.version, data: { ...cur.data, v: cur.version }, index, deleted });
+    });
+    const moved = await update('thing_a', [{ field: 'color', value: 'blue' }, { field: 'size', value: 'L' }]);
+    assert.equal(moved.version, 2);
+    assert.deepEqual(await ids(s, 'color', 'red'), ['thing_b']);
+    assert.deepEqual(await ids(s, 'color', 'blue'), ['thing_a']);
+    assert.deepEqual(await ids(s, 'size', 'L'), ['thing_a']);
+    // Same entries (in another order): still found, once.
+    await update('thing_a', [{ field: 'size', value: 'L' }, { field: 'color', value: 'blue' }]);
+    assert.deepEqual(await ids(s, 'color', 'blue'), ['thing_a']);
+    assert.deepEqual(await ids(s, 'size', 'L'), ['thing_a']);
+    assert.equal((await store.get(s, 'thing_a'))?.version, 3);
+    // Entries dropped and added; the page order (created, seq) is the insert's.
+    await update('thing_a', [{ field: 'color', value: 'red' }]);
+    assert.deepEqual(await ids(s, 'color', 'red'), ['thing_b', 'thing_a']);
+    assert.deepEqual(await ids(s, 'size', 'L'), []);
+    assert.deepEqual(await ids(s, 'color', 'blue'), []);
+    // A rolled-back update leaves the entries as they were.
+    await assert.rejects(store.transaction(async (tx) => {
+      const cur = (await tx.getForUpdate(s, 'thing_b'))!;
+      await tx.update(s, { id: 'thing_b', version: cur.version, data: cur.data, index: [{ field: 'color', value: 'green' }] });
+      throw new Error('undo');
+    }), /undo/);
+    assert.deepEqual(await ids(s, 'color', 'green'), []);
+    assert.deepEqual(await ids(s, 'color', 'red'), ['thing_b', 'thing_a']);
+    // A tombstone leaves every index.
+    await update('thing_b', [{ field: 'color', value: 'red' }], true);
+    assert.equal(await store.count(s, { type: 'thing', index: { field: 'color', value: 'red' }, includeDeleted: true }), 1);
+    assert.deepEqual(await ids(s, 'color', 'red'), ['thing_a']);
+  });
+});
+
+describe('embedded store schema', () => {
+  test('a data directory of the previous schema is migrated at open and its objects stay findable', { skip: DATABASE_URL ? 'SQLite only' : false }, async () => {
+    const old = mkdtempSync(join(tmpdir(), 'pinstripe-old-schema-'));
+    const { default: Database } = await import('better-sqlite3');
+    const raw = new Database(join(old, 'pinstripe.sqlite'));
+    raw.pragma('journal_mode = WAL');
+    // The schema before user_version 1: a rowid object_index with lookup and by-seq indexes.
+    raw.exec(`
+      CREATE TABLE objects (seq INTEGER PRIMARY KEY AUTOINCREMENT, account TEXT NOT NULL, livemode INTEGER NOT NULL, id TEXT NOT NULL,
+        type TEXT NOT NULL, created INTEGER NOT NULL, version INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0, data TEXT NOT NULL);
+      CREATE UNIQUE INDEX objects_by_id ON objects(account, livemode, id);
+      CREATE INDEX objects_by_type ON objects(account, livemode, type, deleted, created, seq);
+      CREATE TABLE object_index (seq INTEGER NOT NULL, account TEXT NOT NULL, livemode INTEGER NOT NULL, type TEXT NOT NULL,
+        field TEXT NOT NULL, value TEXT NOT NULL, created INTEGER NOT NULL);
+      CREATE INDEX object_index_lookup ON object_index(account, livemode, type, field, value, created, seq);
+      CREATE INDEX object_index_by_seq ON object_index(seq);
+      CREATE TABLE idempotency (account TEXT NOT NULL, livemode INTEGER NOT NULL, key TEXT NOT NULL, request_hash TEXT NOT NULL, state TEXT NOT NULL,
+        status INTEGER, body TEXT, created_ms INTEGER NOT NULL, locked_until_ms INTEGER NOT NULL, PRIMARY KEY (account, livemode, key));
+    `);
+    const s = scope();
+    const put = raw.prepare('INSERT INTO objects (account, livemode, id, type, created, version, deleted, data) VALUES (?, 0, ?, ?, ?, 1, 0, ?)');
+    const ix = raw.prepare('INSERT INTO object_index (seq, account, livemode, type, field, value, created) VALUES (?, ?, 0, ?, ?, ?, ?)');
+    for (let i = 0; i < 3; i++) {
+      const id = `cus_old${i}`;
+      const email = i === 2 ? 'Other@Example.com' : 'old@example.com';
+      const data = { id, object: 'customer', created: 1_700_000_000 + i, email, livemode: false, test_clock: null };
+      const seq = Number(put.run(s.account, id, 'customer', data.created, JSON.stringify(data)).lastInsertRowid);
+      ix.run(seq, s.account, 'customer', 'email', email, data.created); // the old code's two entries per email
+      ix.run(seq, s.account, 'customer', 'search:email', email.toLowerCase(), data.created);
+    }
+    put.run(s.account, 'thing_plain', 'thing', 1_700_000_100, JSON.stringify({ id: 'thing_plain' }));
+    raw.close();
+
+    const migrated = await openStore({ dataDir: old });
+    const again = await openStore({ dataDir: old }); // a second process opening a migrated file changes nothing
+    try {
+      const { customers } = await import('../src/resources/customers.js');
+      const plan = customers.listFilters!({ email: 'old@example.com' });
+      const listed = (await migrated.scan(s, { type: 'customer', index: plan.index, direction: 'older', limit: 10 })).filter((r) => plan.filter!(r.data));
+      assert.deepEqual(listed.map((r) => r.id), ['cus_old1', 'cus_old0']);
+      const searched = await migrated.scan(s, { type: 'customer', index: { field: 'search:email', value: 'other@example.com' }, direction: 'older', limit: 10 });
+      assert.deepEqual(searched.map((r) => r.id), ['cus_old2']);
+      assert.deepEqual((await again.scan(s, { type: 'customer', indexPrefix: { field: 'email', prefix: 'old@' }, direction: 'newer', limit: 10 })).map((r) => r.id), ['cus_old0', 'cus_old1']);
+      // Updating a migrated object replaces its old entries (both of them) as it would a new one's.
+      await migrated.transaction(async (tx) => {
+        const cur = (await tx.getForUpdate(s, 'cus_old0'))!;
+        await tx.update(s, { id: cur.id, version: cur.version, data: { ...cur.data, email: 'new@example.com' }, index: [{ field: 'search:email', value: 'new@example.com' }] });
+        const plain = (await tx.getForUpdate(s, 'thing_plain'))!;
+        await tx.update(s, { id: plain.id, version: plain.version, data: plain.data, index: [{ field: 'k', value: 'v' }] });
+      });
+      assert.equal(await migrated.count(s, { type: 'customer', index: { field: 'email', value: 'old@example.com' } }), 1);
+      assert.equal(await migrated.count(s, { type: 'customer', index: { field: 'search:email', value: 'old@example.com' } }), 1);
+      assert.equal(await migrated.count(s, { type: 'customer', index: { field: 'search:email', value: 'new@example.com' } }), 1);
+      assert.equal(await migrated.count(s, { type: 'thing', index: { field: 'k', value: 'v' } }), 1);
+    } finally {
+      await migrated.close();
+      await again.close();
+    }
+    const check = new Database(join(old, 'pinstripe.sqlite'), { readonly: true });
+    try {
+      assert.equal(check.pragma('user_version', { simple: true }), 1);
+      const names = (check.prepare("SELECT name FROM sqlite_master WHERE tbl_name = 'object_index'").all() as Array<{ name: string }>).map((r) => r.name);
+      assert.ok(!names.includes('object_index_by_seq') && !names.includes('object_index_lookup'), names.join(','));
+      assert.match((check.prepare("SELECT sql FROM sqlite_master WHERE name = 'object_index'").get() as { sql: string }).sql, /WITHOUT ROWID/);
+    } finally {
+      check.close();
+      rmSync(old, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('embedded store shared by two processes', () => {
   test('a row cached by one store is refreshed once another store on the same file commits', { skip: DATABASE_URL ? 'SQLite only: PostgreSQL has no row cache' : false }, async () => {
     const shared = mkdtempSync(join(tmpdir(), 'pinstripe-shared-store-'));

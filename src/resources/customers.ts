@@ -6,6 +6,7 @@ import { customerIncludables } from './customer-includables.js';
 import { applyMetadata } from '../api/metadata.js';
 import { address, shipping } from '../api/shapes.js';
 import { STRIPE_SEARCH_FIELDS } from '../api/search-query.js';
+import { searchIndexField } from '../api/search.js';
 import type { Params } from '../api/params.js';
 import type { WriteContext } from '../api/context.js';
 import { withBase, type Obj, type ResourceDef } from './define.js';
@@ -114,15 +115,17 @@ export const customers: ResourceDef = {
   retrieveDeleted: true,
   virtual: customerIncludables,
   search: STRIPE_SEARCH_FIELDS.customers,
-  index: (c) => [
-    ...(c.email ? [{ field: 'email', value: c.email }] : []),
-    ...(c.test_clock ? [{ field: 'test_clock', value: c.test_clock }] : []),
-  ],
+  // The `email` list filter reads search's entry (search:email, lower-cased; see
+  // indexEntries) and keeps the exact, case-sensitive matches: one index row, not two.
+  index: (c) => (c.test_clock ? [{ field: 'test_clock', value: c.test_clock }] : []),
   // "If no [test_clock] is provided, the response won't include customers with test clocks"
   // (API reference): a clock's customers are listed only by naming the clock.
   listFilters: (p) => {
     const clock: string | undefined = p.test_clock ?? undefined;
-    if (p.email !== undefined) return { index: { field: 'email', value: p.email }, filter: (c) => (c.test_clock ?? undefined) === clock };
+    if (p.email !== undefined) {
+      const email = p.email;
+      return { index: { field: searchIndexField('email'), value: String(email ?? '').toLowerCase() }, filter: (c) => c.email === email && (c.test_clock ?? undefined) === clock };
+    }
     if (clock !== undefined) return { index: { field: 'test_clock', value: clock } };
     return { filter: (c) => !c.test_clock };
   },

@@ -181,7 +181,34 @@ async function aggregateOn(sql: Sql, scope: Scope, q: AggregateQuery): Promise<F
   return { count: Number(agg!.n), sum: agg!.s == null ? 0 : Number(agg!.s), last };
 }
 
-async function writeIndex(sql: Sql, seq: number, scope: Scope, type: string, created: number, index: IndexEntry[]): Promise<void> {
+const entryKey = (field: string, value: string) => `${field}\u0000${value}`;
+
+/** The entries without repeats (an index hook may name one twice). */
+function distinctEntries(index: IndexEntry[]): IndexEntry[] {
+  if (index.length < 2) return index;
+  const seen = new Set<string>();
+  return index.filter((e) => { const k = entryKey(e.field, e.value); return seen.has(k) ? false : (seen.add(k), true); });
+}
+
+/**
+ * Moves an updated object's index entries to `next`, touching only those that changed: most
+ * updates change no indexed field, and then the only statement is the read of the current ones.
+ */
+async function diffIndex(sql: Sql, seq: number, scope: Scope, type: string, created: number, next: IndexEntry[]): Promise<void> {
+  const current = await sql<{ field: string; value: string }[]>`SELECT field, value FROM object_index WHERE seq = ${seq}`;
+  const wanted = new Set(next.map((e) => entryKey(e.field, e.value)));
+  const have = new Set<string>();
+  for (const e of current) {
+    const k = entryKey(e.field, e.value);
+    if (wanted.has(k) && !have.has(k)) { have.add(k); continue; }
+    await sql`DELETE FROM object_index WHERE seq = ${seq} AND field = ${e.field} AND value = ${e.value}`;
+    have.delete(k); // a repeated stale row: all its copies are gone now, so re-add it if wanted
+  }
+  await writeIndex(sql, seq, scope, type, created, next.filter((e) => !have.has(entryKey(e.field, e.value))));
+}
+
+async function writeIndex(sql: Sql, seq: number, scope: Scope, type: string, created: number, all: IndexEntry[]): Promise<void> {
+  const index = distinctEntries(all);
   if (!index.length) return;
   const rows = index.map((e) => ({ seq, account: scope.account, livemode: scope.livemode, type, field: e.field, value: e.value, created }));
   await sql`INSERT INTO object_index ${sql(rows, 'seq', 'account', 'livemode', 'type', 'field', 'value', 'created')}`;
@@ -238,8 +265,7 @@ export class PostgresStore implements Store {
                 RETURNING seq, id, type, created, version, deleted`;
               const row = rows[0];
               if (!row) throw new ConflictError(u.id);
-              await t`DELETE FROM object_index WHERE seq = ${row.seq}`;
-              if (!u.deleted) await writeIndex(t, Number(row.seq), scope, row.type, Number(row.created), u.index);
+              await diffIndex(t, Number(row.seq), scope, row.type, Number(row.created), u.deleted ? [] : u.index);
               return { id: row.id, type: row.type, created: Number(row.created), seq: Number(row.seq), version: row.version, deleted: row.deleted, data: u.data };
             },
             finishIdempotency: async (scope, key, status, body) => { await this.finishOn(t, scope, key, status, body); },

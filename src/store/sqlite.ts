@@ -18,6 +18,51 @@ import {
   type ScanQuery, type Scope, type Store, type StoredObject, type Timer, type Tx,
 } from './store.js';
 
+/**
+ * Index entries are keyed by what lookups read, in lookup order, with no rowid and no other
+ * index: one B-tree to write per entry. An update finds the entries to remove in the
+ * object's own row (objects.idx), not through an index on seq.
+ */
+const OBJECT_INDEX_TABLE = `CREATE TABLE IF NOT EXISTS object_index (
+  account TEXT NOT NULL,
+  livemode INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  field TEXT NOT NULL,
+  value TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  PRIMARY KEY (account, livemode, type, field, value, created, seq)
+) WITHOUT ROWID;`;
+
+/** PRAGMA user_version of the current schema: 1 = object_index WITHOUT ROWID plus objects.idx. */
+const SCHEMA_VERSION = 1;
+
+/**
+ * From version 0 (object_index a rowid table with lookup and by-seq indexes, no objects.idx):
+ * the entries move to the new table, and each object's row learns its entries.
+ */
+const MIGRATE_FROM_0 = `
+ALTER TABLE objects ADD COLUMN idx TEXT NOT NULL DEFAULT '[]';
+UPDATE objects SET idx = (SELECT json_group_array(json_array(i.field, i.value)) FROM object_index i WHERE i.seq = objects.seq)
+  WHERE seq IN (SELECT seq FROM object_index);
+${OBJECT_INDEX_TABLE.replace('object_index', 'object_index_v1')}
+INSERT OR IGNORE INTO object_index_v1 (account, livemode, type, field, value, created, seq)
+  SELECT account, livemode, type, field, value, created, seq FROM object_index;
+DROP TABLE object_index;
+ALTER TABLE object_index_v1 RENAME TO object_index;
+`;
+
+/** An object's index entries as stored in objects.idx, without duplicates. */
+function encodeIndex(index: IndexEntry[]): { json: string; entries: IndexEntry[] } {
+  if (index.length === 0) return { json: '[]', entries: index };
+  let entries = index;
+  if (index.length > 1) {
+    const seen = new Set<string>();
+    entries = index.filter((e) => { const k = `${e.field}\u0000${e.value}`; return seen.has(k) ? false : (seen.add(k), true); });
+  }
+  return { json: JSON.stringify(entries.map((e) => [e.field, e.value])), entries };
+}
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS objects (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -28,21 +73,12 @@ CREATE TABLE IF NOT EXISTS objects (
   created INTEGER NOT NULL,
   version INTEGER NOT NULL,
   deleted INTEGER NOT NULL DEFAULT 0,
-  data TEXT NOT NULL
+  data TEXT NOT NULL,
+  idx TEXT NOT NULL DEFAULT '[]' -- the object's index entries, [[field, value], ...] (see encodeIndex)
 );
 CREATE UNIQUE INDEX IF NOT EXISTS objects_by_id ON objects(account, livemode, id);
 CREATE INDEX IF NOT EXISTS objects_by_type ON objects(account, livemode, type, deleted, created, seq);
-CREATE TABLE IF NOT EXISTS object_index (
-  seq INTEGER NOT NULL,
-  account TEXT NOT NULL,
-  livemode INTEGER NOT NULL,
-  type TEXT NOT NULL,
-  field TEXT NOT NULL,
-  value TEXT NOT NULL,
-  created INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS object_index_lookup ON object_index(account, livemode, type, field, value, created, seq);
-CREATE INDEX IF NOT EXISTS object_index_by_seq ON object_index(seq);
+${OBJECT_INDEX_TABLE}
 CREATE TABLE IF NOT EXISTS idempotency (
   account TEXT NOT NULL,
   livemode INTEGER NOT NULL,
@@ -139,6 +175,14 @@ function scanSql(q: Partial<ScanQuery>, args: unknown[]): { from: string; where:
 
 /** Transactions committed together at most (bounds the latency one batch adds). */
 const MAX_BATCH = 64;
+/** Loop turns, and milliseconds, a drain may wait for more transactions to join its batch. */
+const MAX_DEFERRED_TURNS = 6;
+const MAX_DEFER_MS = 1;
+const BATCH_STATS: number[] | null = process.env.PINSTRIPE_BATCH_STATS ? [] : null;
+if (BATCH_STATS) process.on('exit', () => {
+  const n = BATCH_STATS.reduce((a, c) => a + (c ?? 0), 0); const jobs = BATCH_STATS.reduce((a, c, i) => a + (c ?? 0) * i, 0);
+  process.stderr.write(`batches ${n} jobs ${jobs} mean ${(jobs / n).toFixed(2)} hist ${BATCH_STATS.map((c, i) => c ? `${i}:${c}` : '').filter(Boolean).join(' ')}\n`);
+});
 
 interface TxJob {
   fn: (tx: Tx) => Promise<unknown>;
@@ -175,6 +219,10 @@ export class SqliteStore implements Store {
   private lastDataVersion = -1;
   private checkedThisTurn = false;
   private drainScheduled = false;
+  private deferredTurns = 0;
+  private deferStart = 0;
+  private seenQueued = 0;
+  private expectedBatch = 1;
   private stmtCache = new Map<string, Database.Statement>();
   private readerStmtCache = new Map<string, Database.Statement>();
   private checkpointer: Checkpointer | null = null;
@@ -186,7 +234,7 @@ export class SqliteStore implements Store {
     this.writer.pragma('journal_mode = WAL');
     this.writer.pragma('synchronous = NORMAL');
     this.writer.pragma('busy_timeout = 5000');
-    this.writer.exec(SCHEMA);
+    this.openSchema();
     this.reader = new Database(file, { readonly: true });
     this.reader.pragma('busy_timeout = 5000');
     this.dataVersion = this.writer.prepare('PRAGMA data_version').pluck();
@@ -198,6 +246,30 @@ export class SqliteStore implements Store {
     });
     // SQLite's default page cache (2 MB per connection) and no memory map: mapped pages of a
     // large store would count as the server's resident memory, for little speed.
+  }
+
+  /**
+   * Creates the schema, or brings an older file up to date, in one write transaction: the
+   * processes sharing a data directory wait for each other here, and a file is migrated once.
+   */
+  private openSchema(): void {
+    const w = this.writer;
+    w.exec('BEGIN IMMEDIATE');
+    try {
+      const version = w.pragma('user_version', { simple: true }) as number;
+      if (version < SCHEMA_VERSION) {
+        const hasObjects = w.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'objects'").get();
+        if (hasObjects && version === 0) w.exec(MIGRATE_FROM_0);
+        w.exec(SCHEMA);
+        w.pragma(`user_version = ${SCHEMA_VERSION}`);
+      } else {
+        w.exec(SCHEMA);
+      }
+      w.exec('COMMIT');
+    } catch (e) {
+      if (w.inTransaction) w.exec('ROLLBACK');
+      throw e;
+    }
   }
 
   /** Transaction control through cached prepared statements (exec would re-parse the SQL each time). */
@@ -296,8 +368,24 @@ export class SqliteStore implements Store {
   async count(scope: Scope, q: Omit<ScanQuery, 'limit' | 'direction' | 'after'>) { return this.countOn(this.reader, scope, q); }
 
   private writeIndex(seq: number, scope: Scope, type: string, created: number, index: IndexEntry[]): void {
-    const ins = this.stmt(this.writer, 'INSERT INTO object_index (seq, account, livemode, type, field, value, created) VALUES (?, ?, ?, ?, ?, ?, ?)');
-    for (const e of index) ins.run(seq, scope.account, scope.livemode ? 1 : 0, type, e.field, e.value, created);
+    if (index.length === 0) return;
+    const ins = this.stmt(this.writer, 'INSERT OR IGNORE INTO object_index (account, livemode, type, field, value, created, seq) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    for (const e of index) ins.run(scope.account, scope.livemode ? 1 : 0, type, e.field, e.value, created, seq);
+  }
+
+  /** Moves an updated object's index entries from `before` (objects.idx) to `after`: only those that changed. */
+  private diffIndex(seq: number, scope: Scope, type: string, created: number, before: string, after: IndexEntry[]): void {
+    const old = JSON.parse(before) as Array<[string, string]>;
+    const key = (field: string, value: string) => `${field}\u0000${value}`;
+    const next = new Set(after.map((e) => key(e.field, e.value)));
+    const kept = new Set<string>();
+    const lm = scope.livemode ? 1 : 0;
+    for (const [field, value] of old) {
+      if (next.has(key(field, value))) { kept.add(key(field, value)); continue; }
+      this.stmt(this.writer, 'DELETE FROM object_index WHERE account = ? AND livemode = ? AND type = ? AND field = ? AND value = ? AND created = ? AND seq = ?')
+        .run(scope.account, lm, type, field, value, created, seq);
+    }
+    this.writeIndex(seq, scope, type, created, kept.size ? after.filter((e) => !kept.has(key(e.field, e.value))) : after);
   }
 
   private makeTx(afterCommit: Array<() => void>): Tx {
@@ -311,20 +399,25 @@ export class SqliteStore implements Store {
       insert: async (scope, obj: NewObject) => {
         this.written.push(RowCache.key(scope, obj.id));
         const data = obj.json ?? JSON.stringify(obj.data);
-        const info = this.stmt(w, 'INSERT INTO objects (account, livemode, id, type, created, version, deleted, data) VALUES (?, ?, ?, ?, ?, 1, 0, ?)')
-          .run(scope.account, scope.livemode ? 1 : 0, obj.id, obj.type, obj.created, data);
+        const idx = encodeIndex(obj.index);
+        const info = this.stmt(w, 'INSERT INTO objects (account, livemode, id, type, created, version, deleted, data, idx) VALUES (?, ?, ?, ?, ?, 1, 0, ?, ?)')
+          .run(scope.account, scope.livemode ? 1 : 0, obj.id, obj.type, obj.created, data, idx.json);
         const seq = Number(info.lastInsertRowid);
-        this.writeIndex(seq, scope, obj.type, obj.created, obj.index);
+        this.writeIndex(seq, scope, obj.type, obj.created, idx.entries);
         return { id: obj.id, type: obj.type, created: obj.created, seq, version: 1, deleted: false, data: obj.data };
       },
       update: async (scope, u: ObjectUpdate) => {
         this.written.push(RowCache.key(scope, u.id));
-        const row = this.stmt(w, 'UPDATE objects SET data = ?, version = version + 1, deleted = ? WHERE account = ? AND livemode = ? AND id = ? AND version = ? RETURNING seq, id, type, created, version, deleted')
-          .get(u.json ?? JSON.stringify(u.data), u.deleted ? 1 : 0, scope.account, scope.livemode ? 1 : 0, u.id, u.version) as Omit<Row, 'data'> | undefined;
+        // The version check and the entries to replace in one read; the writer lock (and
+        // BEGIN IMMEDIATE against other processes) keeps the row as read until the UPDATE.
+        const row = this.stmt(w, 'SELECT seq, type, created, idx FROM objects WHERE account = ? AND livemode = ? AND id = ? AND version = ?')
+          .get(scope.account, scope.livemode ? 1 : 0, u.id, u.version) as { seq: number; type: string; created: number; idx: string } | undefined;
         if (!row) throw new ConflictError(u.id);
-        this.stmt(w, 'DELETE FROM object_index WHERE seq = ?').run(row.seq);
-        if (!u.deleted) this.writeIndex(row.seq, scope, row.type, row.created, u.index);
-        return { id: row.id, type: row.type, created: row.created, seq: row.seq, version: row.version, deleted: row.deleted === 1, data: u.data };
+        const idx = encodeIndex(u.deleted ? [] : u.index);
+        this.stmt(w, 'UPDATE objects SET data = ?, version = ?, deleted = ?, idx = ? WHERE seq = ?')
+          .run(u.json ?? JSON.stringify(u.data), u.version + 1, u.deleted ? 1 : 0, idx.json, row.seq);
+        if (idx.json !== row.idx) this.diffIndex(row.seq, scope, row.type, row.created, row.idx, idx.entries);
+        return { id: u.id, type: row.type, created: row.created, seq: row.seq, version: u.version + 1, deleted: !!u.deleted, data: u.data };
       },
       finishIdempotency: async (scope, key, status, body) => this.finishSync(scope, key, status, body, afterCommit),
       afterCommit: (fn) => { afterCommit.push(fn); },
@@ -400,10 +493,31 @@ export class SqliteStore implements Store {
       this.queue.push({ fn, resolve, reject } as TxJob);
       if (!this.drainScheduled) {
         this.drainScheduled = true;
-        setImmediate(() => void this.drain());
+        this.deferredTurns = 0;
+        this.seenQueued = 0;
+        setImmediate(this.drainTurn);
       }
     });
   }
+
+  /**
+   * The check phase a drain was scheduled for. Under concurrent load the requests a batch's
+   * answers set off arrive over a few loop turns, not one: while the queue holds fewer jobs
+   * than recent batches had and it grew since the previous look, the drain waits one more
+   * turn (a few at most, about a millisecond), so they share one commit. A lone sequential
+   * client (recent batches of one) never waits.
+   */
+  private drainTurn = (): void => {
+    const queued = this.queue.length;
+    if (queued > this.seenQueued && queued < this.expectedBatch && this.deferredTurns < MAX_DEFERRED_TURNS
+      && (this.deferredTurns === 0 ? (this.deferStart = performance.now(), true) : performance.now() - this.deferStart < MAX_DEFER_MS)) {
+      this.seenQueued = queued;
+      this.deferredTurns++;
+      setImmediate(this.drainTurn);
+      return;
+    }
+    void this.drain();
+  };
 
   private async drain(): Promise<void> {
     const release = await this.mutex.lock();
@@ -411,6 +525,9 @@ export class SqliteStore implements Store {
     try {
       while (this.queue.length) {
         const batch = this.queue.splice(0, MAX_BATCH);
+        // Recent batch size, decaying by one a batch: what the next drain waits for at most.
+        this.expectedBatch = Math.max(batch.length, this.expectedBatch - 1);
+        if (BATCH_STATS) BATCH_STATS[batch.length] = (BATCH_STATS[batch.length] ?? 0) + 1;
         const outcomes: Array<() => void> = [];
         this.control('BEGIN IMMEDIATE');
         for (const job of batch) outcomes.push(await this.runJob(job));
