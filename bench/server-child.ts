@@ -9,6 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { startServer } from '../src/server.js';
 import { authenticate } from '../src/http/auth.js';
 import { customers } from '../src/resources/customers.js';
+import { indexEntries } from '../src/resources/define.js';
 import type { NewObject } from '../src/store/store.js';
 import { serve } from './ipc.js';
 
@@ -46,7 +47,7 @@ serve({
           data.email = `bench${i}@example.com`;
           data.name = `Bench ${i}`;
           data.invoice_prefix = ids.random(8).toUpperCase();
-          const obj: NewObject = { id: data.id, type: 'customer', created: data.created, data, index: customers.index!(data) };
+          const obj: NewObject = { id: data.id, type: 'customer', created: data.created, data, index: indexEntries(customers, data) }; // as the API writes them (search entries included)
           await tx.insert(scope, obj);
         }
       });
