@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DATABASE_URL, freshKey, startTestServer, type TestServer } from './helpers/server.js';
-import { eventually, startReceiver, type Receiver } from './helpers/receiver.js';
+import { freshKey, startTestServer, type TestServer } from './helpers/server.js';
+import { dropIsolatedDatabase, eventually, isolatedDatabaseUrl, startReceiver, type Receiver } from './helpers/receiver.js';
 import { createIdGenerator, idTimeMs, timePart, EPOCH_S } from '../src/api/ids.js';
 import { authenticate } from '../src/http/auth.js';
 import { startServer } from '../src/server.js';
@@ -165,9 +165,12 @@ describe('webhook endpoints looked up once per transaction', () => {
 
   test('an endpoint created through another server on the same store gets the next event', async () => {
     // Two servers (two stores) on one SQLite file or PostgreSQL database, as two processes would be.
+    // On PostgreSQL a database of their own: a server starting (its schema statements) beside
+    // this file's busy test server can deadlock with it.
     const dataDir = mkdtempSync(join(tmpdir(), 'pinstripe-payfast-'));
-    const a = await startServer({ port: 0, dataDir, databaseUrl: DATABASE_URL, logLevel: 'silent', webhooks: false });
-    const b = await startServer({ port: 0, dataDir, databaseUrl: DATABASE_URL, logLevel: 'silent', webhooks: false });
+    const db = await isolatedDatabaseUrl('payfast_two');
+    const a = await startServer({ port: 0, dataDir, databaseUrl: db, logLevel: 'silent', webhooks: false });
+    const b = await startServer({ port: 0, dataDir, databaseUrl: db, logLevel: 'silent', webhooks: false }).catch(async (e) => { await a.close(); throw e; });
     try {
       const key = freshKey();
       const Stripe = (await import('stripe')).default;
@@ -188,7 +191,7 @@ describe('webhook endpoints looked up once per transaction', () => {
       assert.equal(await pending(p0.id), 0);
       assert.equal(await pending(p1.id), 1);
       assert.equal(await pending(p2.id), 0);
-    } finally { await a.close(); await b.close(); }
+    } finally { await a.close(); await b.close(); await dropIsolatedDatabase(db); }
   });
 });
 
@@ -240,6 +243,22 @@ describe('test-card PaymentMethods without a card reference row', () => {
     // The set-up visa pays off-session.
     const off = await s.paymentIntents.create({ amount: 500, currency: 'usd', customer: cus.id, payment_method: pi.payment_method as string, ...card, confirm: true, off_session: true });
     assert.equal(off.status, 'succeeded');
+  });
+
+  test('balance transactions listed by currency (no index entry): filtered, paginated, newest first', async () => {
+    const s = t.stripe(freshKey());
+    const made: Array<{ currency: string; id: string }> = [];
+    for (const currency of ['usd', 'eur', 'usd', 'eur', 'usd']) {
+      const pi = await s.paymentIntents.create({ ...PAY, currency });
+      made.push({ currency, id: (await s.charges.retrieve(pi.latest_charge as string)).balance_transaction as string });
+    }
+    const first = await s.balanceTransactions.list({ currency: 'eur', limit: 1 });
+    assert.equal(first.has_more, true);
+    const all: string[] = [];
+    for await (const x of s.balanceTransactions.list({ currency: 'eur', limit: 1 })) all.push(x.id);
+    assert.deepEqual(all, made.filter((m) => m.currency === 'eur').map((m) => m.id).reverse());
+    assert.equal((await s.balanceTransactions.list({ currency: 'USD', limit: 10 })).data.length, 3);
+    assert.equal((await s.balanceTransactions.list({ currency: 'gbp' })).data.length, 0);
   });
 
   test('the derived card matches the stored one for every pm_card_* id', async () => {

@@ -9,9 +9,9 @@ import type { ResourceDef } from './define.js';
 import { instantAvailable } from './payout-destinations.js';
 
 async function listTransactions(ctx: ReadContext, p: Record<string, any>) {
+  // Currency has no index entry (src/engine/ledger.ts): the filter below applies it.
   const index = p.source !== undefined || p.payout !== undefined ? { field: 'source', value: p.source ?? p.payout }
-    : p.type !== undefined ? { field: 'type', value: p.type }
-      : p.currency !== undefined ? { field: 'currency', value: p.currency.toLowerCase() } : undefined;
+    : p.type !== undefined ? { field: 'type', value: p.type } : undefined;
   const filter = (d: Record<string, any>) =>
     (p.type === undefined || d.type === p.type) && (p.currency === undefined || d.currency === p.currency.toLowerCase())
     && (p.source === undefined || d.source === p.source) && (p.payout === undefined || d.source === p.payout);

@@ -109,9 +109,14 @@ export async function insertCharge(ctx: WriteContext, c: NewCharge): Promise<Obj
   await ctx.tx.insert(ctx.scope, { id: stored.id, type: charges.object, created: stored.created, data: stored, json, index: indexEntries(charges, stored) });
   const refundsJson = `"refunds":${JSON.stringify(stored.refunds)},`;
   const at = json.indexOf(refundsJson);
-  const view = eventCharge(stored);
-  await emitEvent(ctx, c.succeeded ? 'charge.succeeded' : c.pending ? 'charge.pending' : 'charge.failed', view, undefined,
-    at > 0 && json.indexOf(refundsJson, at + 1) < 0 ? json.slice(0, at) + json.slice(at + refundsJson.length) : undefined);
+  const type = c.succeeded ? 'charge.succeeded' : c.pending ? 'charge.pending' : 'charge.failed';
+  if (at > 0 && json.indexOf(refundsJson, at + 1) < 0) {
+    // The event is stored as this text; the object handed along only shapes the in-memory event
+    // emitEvent returns (unused here), so the charge itself stands in for its view.
+    await emitEvent(ctx, type, stored, undefined, json.slice(0, at) + json.slice(at + refundsJson.length));
+  } else {
+    await emitEvent(ctx, type, eventCharge(stored));
+  }
   return stored;
 }
 

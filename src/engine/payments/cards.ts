@@ -220,12 +220,21 @@ export function cardByNumber(raw: string): NumberLookup {
 
 /** Stable per (account, card number); the number itself is never stored. */
 export function fingerprint(account: string, card: TestCard): string {
+  const key = `${account}\u0000${card.number}`;
+  const known = FINGERPRINTS.get(key);
+  if (known !== undefined) return known;
   const digest = createHash('sha256').update(`pinstripe-fingerprint:${account}:${card.number}`).digest();
   const ALPHA = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
   let s = '';
   for (let i = 0; i < 16; i++) s += ALPHA[digest[i]! % 62];
+  if (FINGERPRINTS.size >= MAX_FINGERPRINTS) FINGERPRINTS.clear();
+  FINGERPRINTS.set(key, s);
   return s;
 }
+
+/** Fingerprints computed lately (a SHA-256 per new PaymentMethod otherwise), by account and number; bounded. */
+const FINGERPRINTS = new Map<string, string>();
+const MAX_FINGERPRINTS = 2000;
 
 export const last4 = (card: TestCard): string => card.number.slice(-4);
 
