@@ -229,3 +229,31 @@ describe('embedded store shared by two processes', () => {
     }
   });
 });
+
+describe('PostgreSQL store shared by several servers', () => {
+  test('a server starting while another is in the middle of a write transaction opens without waiting for it', { skip: DATABASE_URL ? false : 'PostgreSQL only' }, async () => {
+    // The schema exists (the suite's store created it); opening must not take table locks that
+    // conflict with the running transaction (it used to block, and deadlock against some).
+    const s = scope();
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let inside!: () => void;
+    const started = new Promise<void>((r) => (inside = r));
+    const writing = store.transaction(async (tx) => {
+      await tx.insert(s, obj('thing_held', 1));
+      inside();
+      await held;
+    });
+    await started;
+    try {
+      const opening = openStore({ dataDir: dir, databaseUrl: DATABASE_URL });
+      const second = await Promise.race([opening, new Promise<null>((r) => setTimeout(() => r(null), 3000))]);
+      assert.ok(second, 'the second store did not open while a write transaction was running');
+      await second.close();
+    } finally {
+      release();
+      await writing;
+    }
+    assert.equal((await store.get(s, 'thing_held'))?.data.n, 1);
+  });
+});

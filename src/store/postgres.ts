@@ -80,6 +80,9 @@ CREATE INDEX IF NOT EXISTS timers_due ON timers(account, livemode, test_clock, a
 CREATE INDEX IF NOT EXISTS timers_real_time ON timers(test_clock, at);
 `;
 
+/** Every table and index SCHEMA creates, to tell a complete schema from a missing or partial one. */
+const SCHEMA_RELATIONS = [...SCHEMA.matchAll(/(?:TABLE|INDEX) IF NOT EXISTS (\w+)/g)].map((m) => m[1]!);
+
 type Sql = postgres.Sql<{ bigint: number }> | postgres.TransactionSql<{ bigint: number }>;
 
 interface Row {
@@ -228,11 +231,19 @@ export class PostgresStore implements Store {
       onnotice: () => {},
       types: { bigint: postgres.BigInt } as any,
     }) as unknown as postgres.Sql<{ bigint: number }>;
-    // Several processes may start at once: serialise schema creation with an advisory lock.
-    await sql.begin(async (tx) => {
-      await tx`SELECT pg_advisory_xact_lock(7270001)`;
-      await tx.unsafe(SCHEMA);
-    });
+    // A complete schema is left alone: CREATE INDEX IF NOT EXISTS still takes a SHARE lock on
+    // its table, so running it while other servers write deadlocked against their transactions.
+    // Otherwise several processes may start at once: schema creation is serialised with an
+    // advisory lock.
+    const present = await sql<Array<{ relname: string }>>`
+      SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = current_schema() AND c.relname = ANY(${SCHEMA_RELATIONS})`;
+    if (present.length < SCHEMA_RELATIONS.length) {
+      await sql.begin(async (tx) => {
+        await tx`SELECT pg_advisory_xact_lock(7270001)`;
+        await tx.unsafe(SCHEMA);
+      });
+    }
     return new PostgresStore(sql);
   }
 
