@@ -81,13 +81,24 @@ export interface ResourceDef {
 // ---- Building blocks resources use for behaviour that spans objects
 
 /** The index entries of an object: the family's own, plus one per searchable token field. */
+/** A family's token search fields as (index field, path) pairs, worked out once per family. */
+const tokenFieldsByDef = new WeakMap<ResourceDef, Array<{ field: string; path: string[] }>>();
+function tokenFields(def: ResourceDef): Array<{ field: string; path: string[] }> {
+  let fields = tokenFieldsByDef.get(def);
+  if (!fields) {
+    fields = Object.entries(def.search ?? {}).filter(([, f]) => f.kind === 'token')
+      .map(([field, f]) => ({ field: searchIndexField(field), path: f.path ?? field.split('.') }));
+    tokenFieldsByDef.set(def, fields);
+  }
+  return fields;
+}
+
 export function indexEntries(def: ResourceDef, data: Obj): IndexEntry[] {
   const entries = def.index?.(data) ?? [];
-  for (const [field, f] of Object.entries(def.search ?? {})) {
-    if (f.kind !== 'token') continue;
+  for (const { field, path } of tokenFields(def)) {
     let v: unknown = data;
-    for (const part of f.path ?? field.split('.')) v = (v as Obj | null)?.[part];
-    if (typeof v === 'string' && v !== '') entries.push({ field: searchIndexField(field), value: v.toLowerCase() });
+    for (const part of path) v = (v as Obj | null)?.[part];
+    if (typeof v === 'string' && v !== '') entries.push({ field, value: v.toLowerCase() });
   }
   return entries;
 }

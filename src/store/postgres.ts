@@ -293,7 +293,8 @@ export class PostgresStore implements Store {
             setTimer: async (scope, tm: Timer) => {
               await t`INSERT INTO timers (account, livemode, kind, key, at, test_clock)
                 VALUES (${scope.account}, ${scope.livemode}, ${tm.kind}, ${tm.key}, ${tm.at}, ${tm.testClock ?? ''})
-                ON CONFLICT (account, livemode, kind, key) DO UPDATE SET at = excluded.at, test_clock = excluded.test_clock`;
+                ON CONFLICT (account, livemode, kind, key) DO UPDATE SET at = excluded.at, test_clock = excluded.test_clock
+                WHERE timers.at IS DISTINCT FROM excluded.at OR timers.test_clock IS DISTINCT FROM excluded.test_clock`;
             },
             deleteTimer: async (scope, kind, key) =>
               (await t`DELETE FROM timers WHERE account = ${scope.account} AND livemode = ${scope.livemode} AND kind = ${kind} AND key = ${key}`).count > 0,

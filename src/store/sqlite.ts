@@ -422,7 +422,7 @@ export class SqliteStore implements Store {
       finishIdempotency: async (scope, key, status, body) => this.finishSync(scope, key, status, body, afterCommit),
       afterCommit: (fn) => { afterCommit.push(fn); },
       setTimer: async (scope, t: Timer) => {
-        this.stmt(w, 'INSERT INTO timers (account, livemode, kind, key, at, test_clock) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account, livemode, kind, key) DO UPDATE SET at = excluded.at, test_clock = excluded.test_clock')
+        this.stmt(w, 'INSERT INTO timers (account, livemode, kind, key, at, test_clock) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account, livemode, kind, key) DO UPDATE SET at = excluded.at, test_clock = excluded.test_clock WHERE timers.at != excluded.at OR timers.test_clock != excluded.test_clock')
           .run(scope.account, scope.livemode ? 1 : 0, t.kind, t.key, t.at, t.testClock ?? '');
       },
       deleteTimer: async (scope, kind, key) =>
