@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import Stripe from 'stripe';
 import { FrozenClock } from '../src/api/clock.js';
 import { freshKey, startTestServer, type TestServer } from './helpers/server.js';
+import { submitThreeDSPage } from './helpers/three-ds-page.js';
 
 let t: TestServer;
 const T0 = Date.UTC(2026, 3, 1) / 1000;
@@ -31,16 +32,7 @@ async function setup(pm: string | null): Promise<Setup> {
 const eventTypes = async (s: Stripe) => (await s.events.list({ limit: 100 })).data.map((e) => e.type).reverse();
 
 /** Loads the 3-D Secure page, submits its Complete or Fail form (redirects not followed). */
-async function submit(url: string, which: 'complete' | 'fail'): Promise<Response> {
-  const res = await fetch(url);
-  assert.equal(res.status, 200);
-  const html = await res.text();
-  const form = new RegExp(`<form id="${which}" method="post" action="([^"]+)">(.*?)</form>`).exec(html);
-  assert.ok(form, `no ${which} form in ${html}`);
-  const fields = new URLSearchParams();
-  for (const m of form[2]!.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) fields.set(m[1]!, m[2]!.replace(/&#(\d+);/g, (_x, n) => String.fromCharCode(Number(n))));
-  return fetch(new URL(form[1]!, url), { method: 'POST', body: fields, redirect: 'manual', headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
-}
+const submit = submitThreeDSPage;
 
 async function paymentIntentOf(s: Stripe, invoiceId: string): Promise<{ payment: Stripe.InvoicePayment; pi: Stripe.PaymentIntent }> {
   const inv = await s.invoices.retrieve(invoiceId, { expand: ['payments'] });

@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import Stripe from 'stripe';
 import { FrozenClock } from '../src/api/clock.js';
 import { freshKey, startTestServer, type TestServer } from './helpers/server.js';
+import { submitThreeDSPage } from './helpers/three-ds-page.js';
 
 let t: TestServer;
 const T0 = Date.UTC(2026, 5, 1) / 1000; // 1 June 2026
@@ -36,14 +37,7 @@ const eventTypes = async (s: Stripe) => (await s.events.list({ limit: 100 })).da
 const count = async (s: Stripe, type: string) => (await s.events.list({ type, limit: 100 })).data.length;
 
 async function submit(url: string, which: 'complete' | 'fail'): Promise<void> {
-  const res = await fetch(url);
-  assert.equal(res.status, 200);
-  const html = await res.text();
-  const form = new RegExp(`<form id="${which}" method="post" action="([^"]+)">(.*?)</form>`).exec(html);
-  assert.ok(form, `no ${which} form`);
-  const fields = new URLSearchParams();
-  for (const m of form[2]!.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) fields.set(m[1]!, m[2]!.replace(/&#(\d+);/g, (_x, n) => String.fromCharCode(Number(n))));
-  const posted = await fetch(new URL(form[1]!, url), { method: 'POST', body: fields, redirect: 'manual', headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+  const posted = await submitThreeDSPage(url, which);
   assert.ok(posted.status === 200 || posted.status === 303, `the page answered ${posted.status}`);
 }
 

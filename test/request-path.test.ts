@@ -9,6 +9,9 @@ import { canonicalize, isCanonical } from '../src/api/render.js';
 import { withBase } from '../src/resources/define.js';
 import { freshKey, startTestServer, type TestServer } from './helpers/server.js';
 
+/** Runs an ES module's source in a fresh node process (its own heap and V8 flags); returns what it printed. */
+const runModule = (source: string) => execFileSync(process.execPath, ['--input-type=module', '-e', source], { encoding: 'utf8' }).trim();
+
 let t: TestServer;
 before(async () => { t = await startTestServer(); });
 after(() => t.close());
@@ -78,7 +81,7 @@ describe('request path', () => {
         if (i % 1000 === 0) await new Promise((r) => setImmediate(r));
       }
       console.log(v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size);`;
-    const newSpace = (bound: number) => Number(execFileSync(process.execPath, ['--input-type=module', '-e', script(bound)], { encoding: 'utf8' }).trim());
+    const newSpace = (bound: number) => Number(runModule(script(bound)));
     assert.ok(newSpace(8) <= 8 * 1024 * 1024);
     assert.ok(newSpace(0) > 8 * 1024 * 1024); // V8 alone grows it further: the bound is what holds it
   });
@@ -101,7 +104,7 @@ describe('request path', () => {
         }
       }
       console.log(max);`;
-    const oldSpace = (percent: number) => Number(execFileSync(process.execPath, ['--input-type=module', '-e', script(percent)], { encoding: 'utf8' }).trim());
+    const oldSpace = (percent: number) => Number(runModule(script(percent)));
     const bounded = oldSpace(20);
     const unbounded = oldSpace(0);
     assert.ok(bounded < unbounded * 0.75, `old space ${bounded} with the bound, ${unbounded} without`);

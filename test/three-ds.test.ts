@@ -4,6 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import Stripe from 'stripe';
 import { freshKey, startTestServer, type TestServer } from './helpers/server.js';
+import { submitThreeDSPage } from './helpers/three-ds-page.js';
 
 let t: TestServer;
 let stripe: Stripe;
@@ -13,17 +14,7 @@ after(() => t.close());
 const card: any = { payment_method_types: ['card'] };
 
 /** Loads the page, finds the form, submits it; returns the response (redirects not followed). */
-async function submit(url: string, which: 'complete' | 'fail'): Promise<Response> {
-  const res = await fetch(url);
-  assert.equal(res.status, 200);
-  assert.match(res.headers.get('content-type') ?? '', /^text\/html/);
-  const html = await res.text();
-  const form = new RegExp(`<form id="${which}" method="post" action="([^"]+)">(.*?)</form>`).exec(html);
-  assert.ok(form, `no ${which} form in ${html}`);
-  const fields = new URLSearchParams();
-  for (const m of form[2]!.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) fields.set(m[1]!, m[2]!.replace(/&#(\d+);/g, (_x, n) => String.fromCharCode(Number(n))));
-  return fetch(new URL(form[1]!, url), { method: 'POST', body: fields, redirect: 'manual', headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
-}
+const submit = submitThreeDSPage;
 
 describe('3-D Secure', () => {
   test('redirect_to_url: completing authenticates, the charge succeeds, the browser returns with Stripe’s parameters', async () => {

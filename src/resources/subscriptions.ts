@@ -511,6 +511,13 @@ export async function customerTime(ctx: WriteContext, customerId: string): Promi
   return Object.assign(Object.create(Object.getPrototypeOf(ctx)), ctx, { now: () => t }) as WriteContext;
 }
 
+/** The subscription `id`, row locked (404 if missing), and a context in its customer's time: what each action route starts from. */
+async function lockedInCustomerTime(outer: WriteContext, id: string): Promise<{ row: StoredObject; ctx: WriteContext }> {
+  const row = await lockSubscription(outer, id);
+  if (!row) throw await missingObject(outer, 'subscription', 'subscription', id);
+  return { row, ctx: await customerTime(outer, row.data.customer) };
+}
+
 // ---- Update
 
 export async function applyItemChanges(ctx: WriteContext, sub: Obj, list: Params[], at: number): Promise<void> {
@@ -721,9 +728,7 @@ async function cancelRoute(ctx: WriteContext, id: string, p: Params): Promise<Ob
 }
 
 async function resumeRoute(outer: WriteContext, id: string, p: Params): Promise<Obj> {
-  const row = await lockSubscription(outer, id);
-  if (!row) throw await missingObject(outer, 'subscription', 'subscription', id);
-  const ctx = await customerTime(outer, row.data.customer);
+  const { row, ctx } = await lockedInCustomerTime(outer, id);
   if (row.data.status !== 'paused') {
     throw invalidRequest('Only subscriptions with `status=paused` can be resumed.', undefined);
   }
@@ -772,9 +777,7 @@ async function resumeRoute(outer: WriteContext, id: string, p: Params): Promise<
 // flexible billing mode, no attached schedule; ours besides: status active or trialing,
 // charge_automatically (resume is only for charge_automatically). Wording of our own.
 async function pauseRoute(outer: WriteContext, id: string, p: Params): Promise<Obj> {
-  const row = await lockSubscription(outer, id);
-  if (!row) throw await missingObject(outer, 'subscription', 'subscription', id);
-  const ctx = await customerTime(outer, row.data.customer);
+  const { row, ctx } = await lockedInCustomerTime(outer, id);
   const sub: Obj = structuredClone(row.data);
   if (sub.schedule) {
     throw invalidRequest(`You cannot pause a subscription that is attached to a subscription schedule (\`${sub.schedule}\`). Release the schedule first.`);
@@ -822,9 +825,7 @@ async function pauseRoute(outer: WriteContext, id: string, p: Params): Promise<O
 // POST /v1/subscriptions/{id}/migrate: classic → flexible billing mode (never back: "You can't
 // migrate a subscription from flexible billing mode to classic billing mode"). Wording of our own.
 async function migrateRoute(outer: WriteContext, id: string, p: Params): Promise<Obj> {
-  const row = await lockSubscription(outer, id);
-  if (!row) throw await missingObject(outer, 'subscription', 'subscription', id);
-  const ctx = await customerTime(outer, row.data.customer);
+  const { row, ctx } = await lockedInCustomerTime(outer, id);
   const sub: Obj = structuredClone(row.data);
   if (['canceled', 'incomplete_expired'].includes(sub.status)) {
     throw invalidRequest(`You cannot migrate a subscription with \`status=${sub.status}\`.`);
@@ -837,9 +838,7 @@ async function migrateRoute(outer: WriteContext, id: string, p: Params): Promise
 }
 
 async function deleteDiscountRoute(outer: WriteContext, id: string): Promise<Obj> {
-  const row = await lockSubscription(outer, id);
-  if (!row) throw await missingObject(outer, 'subscription', 'subscription', id);
-  const ctx = await customerTime(outer, row.data.customer);
+  const { row, ctx } = await lockedInCustomerTime(outer, id);
   const ids: string[] = row.data.discounts;
   if (!ids.length) throw invalidRequest(`No active discount for subscription: ${id}`, undefined, 'resource_missing', 404);
   const first = (await ctx.db.get(ctx.scope, ids[0]!))!.data;

@@ -179,9 +179,13 @@ const MAX_BATCH = 64;
 const MAX_DEFERRED_TURNS = 6;
 const MAX_DEFER_MS = 1;
 const BATCH_STATS: number[] | null = process.env.PINSTRIPE_BATCH_STATS ? [] : null;
+// PINSTRIPE_BATCH_STATS=1: a histogram of group-commit sizes (batch size: count) on exit, for tuning.
 if (BATCH_STATS) process.on('exit', () => {
-  const n = BATCH_STATS.reduce((a, c) => a + (c ?? 0), 0); const jobs = BATCH_STATS.reduce((a, c, i) => a + (c ?? 0) * i, 0);
-  process.stderr.write(`batches ${n} jobs ${jobs} mean ${(jobs / n).toFixed(2)} hist ${BATCH_STATS.map((c, i) => c ? `${i}:${c}` : '').filter(Boolean).join(' ')}\n`);
+  let batches = 0;
+  let jobs = 0;
+  const hist: string[] = [];
+  BATCH_STATS.forEach((count, size) => { batches += count; jobs += count * size; hist.push(`${size}:${count}`); });
+  process.stderr.write(`batches ${batches} jobs ${jobs} mean ${(jobs / batches).toFixed(2)} hist ${hist.join(' ')}\n`);
 });
 
 interface TxJob {
@@ -509,8 +513,9 @@ export class SqliteStore implements Store {
    */
   private drainTurn = (): void => {
     const queued = this.queue.length;
-    if (queued > this.seenQueued && queued < this.expectedBatch && this.deferredTurns < MAX_DEFERRED_TURNS
-      && (this.deferredTurns === 0 ? (this.deferStart = performance.now(), true) : performance.now() - this.deferStart < MAX_DEFER_MS)) {
+    const growing = queued > this.seenQueued && queued < this.expectedBatch;
+    if (growing && this.deferredTurns === 0) this.deferStart = performance.now();
+    if (growing && this.deferredTurns < MAX_DEFERRED_TURNS && performance.now() - this.deferStart < MAX_DEFER_MS) {
       this.seenQueued = queued;
       this.deferredTurns++;
       setImmediate(this.drainTurn);
