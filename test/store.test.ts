@@ -82,6 +82,28 @@ describe('store transactions', () => {
   });
 });
 
+describe('closing the store', () => {
+  test('a transaction queued just before close still commits; one begun after close is refused', async () => {
+    const closingDir = mkdtempSync(join(tmpdir(), 'pinstripe-store-close-'));
+    try {
+      const s = scope();
+      const closing = await openStore({ dataDir: closingDir, databaseUrl: DATABASE_URL });
+      const queued = closing.transaction(async (tx) => { await tx.insert(s, obj('thing_last', 1)); return 'done'; });
+      await closing.close(); // a graceful shutdown: SIGTERM while requests are in flight
+      assert.equal(await queued, 'done');
+      await assert.rejects(closing.transaction(async () => 'late'));
+      const reopened = await openStore({ dataDir: closingDir, databaseUrl: DATABASE_URL });
+      try {
+        assert.equal((await reopened.get(s, 'thing_last'))?.data.n, 1);
+      } finally {
+        await reopened.close();
+      }
+    } finally {
+      rmSync(closingDir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('index entries on update', () => {
   const ids = async (s: Scope, field: string, value: string) =>
     (await store.scan(s, { type: 'thing', index: { field, value }, direction: 'older', limit: 10 })).map((r) => r.id);

@@ -230,6 +230,7 @@ export class SqliteStore implements Store {
   private stmtCache = new Map<string, Database.Statement>();
   private readerStmtCache = new Map<string, Database.Statement>();
   private checkpointer: Checkpointer | null = null;
+  private closed = false;
 
   constructor(dir: string, filename = 'pinstripe.sqlite') {
     mkdirSync(dir, { recursive: true });
@@ -493,6 +494,7 @@ export class SqliteStore implements Store {
    * one WAL commit instead of paying one each.
    */
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('the store is closed'));
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ fn, resolve, reject } as TxJob);
       if (!this.drainScheduled) {
@@ -528,27 +530,41 @@ export class SqliteStore implements Store {
     const release = await this.mutex.lock();
     this.drainScheduled = false;
     try {
-      while (this.queue.length) {
-        const batch = this.queue.splice(0, MAX_BATCH);
-        // Recent batch size, decaying by one a batch: what the next drain waits for at most.
-        this.expectedBatch = Math.max(batch.length, this.expectedBatch - 1);
-        if (BATCH_STATS) BATCH_STATS[batch.length] = (BATCH_STATS[batch.length] ?? 0) + 1;
-        const outcomes: Array<() => void> = [];
-        this.control('BEGIN IMMEDIATE');
-        for (const job of batch) outcomes.push(await this.runJob(job));
-        try {
-          this.control('COMMIT');
-        } catch (err) {
-          if (this.writer.inTransaction) this.control('ROLLBACK');
-          this.forgetWritten();
-          for (const job of batch) job.reject(err);
-          continue;
-        }
-        this.forgetWritten();
-        for (const settle of outcomes) settle();
-      }
+      await this.drainQueue();
     } finally {
       release();
+    }
+  }
+
+  /** Runs the queued transactions in batches; the caller holds the writer mutex. */
+  private async drainQueue(): Promise<void> {
+    if (this.closed) {
+      for (const job of this.queue.splice(0)) job.reject(new Error('the store is closed'));
+      return;
+    }
+    while (this.queue.length) {
+      const batch = this.queue.splice(0, MAX_BATCH);
+      // Recent batch size, decaying by one a batch: what the next drain waits for at most.
+      this.expectedBatch = Math.max(batch.length, this.expectedBatch - 1);
+      if (BATCH_STATS) BATCH_STATS[batch.length] = (BATCH_STATS[batch.length] ?? 0) + 1;
+      const outcomes: Array<() => void> = [];
+      try {
+        this.control('BEGIN IMMEDIATE'); // SQLITE_BUSY after busy_timeout: another process holds the file
+      } catch (err) {
+        for (const job of batch) job.reject(err);
+        continue;
+      }
+      for (const job of batch) outcomes.push(await this.runJob(job));
+      try {
+        this.control('COMMIT');
+      } catch (err) {
+        if (this.writer.inTransaction) this.control('ROLLBACK');
+        this.forgetWritten();
+        for (const job of batch) job.reject(err);
+        continue;
+      }
+      this.forgetWritten();
+      for (const settle of outcomes) settle();
     }
   }
 
@@ -659,6 +675,9 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     const release = await this.mutex.lock();
     try {
+      // Transactions queued before close, whose drain had not started, still commit.
+      await this.drainQueue();
+      this.closed = true;
       await this.checkpointer?.close();
       this.reader.close();
       this.writer.close();
