@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { openStore } from '../src/store/open.js';
-import type { Scope, Store } from '../src/store/store.js';
+import { IdempotencyTaken, type Scope, type Store } from '../src/store/store.js';
 import { DATABASE_URL } from './helpers/server.js';
 
 let store: Store;
@@ -181,6 +181,9 @@ describe('embedded store schema', () => {
       ix.run(seq, s.account, 'customer', 'search:email', email.toLowerCase(), data.created);
     }
     put.run(s.account, 'thing_plain', 'thing', 1_700_000_100, JSON.stringify({ id: 'thing_plain' }));
+    // A recorded idempotent response (schema 1 kept them in this table too, keyed by the key).
+    const recordedAt = Date.now() - 1000;
+    raw.prepare("INSERT INTO idempotency VALUES (?, 0, 'old-key', 'hash-old', 'done', 200, '{\"id\": \"cus_old0\"}', ?, 0)").run(s.account, recordedAt);
     raw.close();
 
     const migrated = await openStore({ dataDir: old });
@@ -204,13 +207,20 @@ describe('embedded store schema', () => {
       assert.equal(await migrated.count(s, { type: 'customer', index: { field: 'search:email', value: 'old@example.com' } }), 1);
       assert.equal(await migrated.count(s, { type: 'customer', index: { field: 'search:email', value: 'new@example.com' } }), 1);
       assert.equal(await migrated.count(s, { type: 'thing', index: { field: 'k', value: 'v' } }), 1);
+      // The recorded response is still the answer to its key, in both processes.
+      for (const store of [migrated, again]) {
+        const claim = await store.claimIdempotency(s, 'old-key', 'hash-old', Date.now(), 60_000);
+        assert.equal(claim.kind, 'existing');
+        if (claim.kind === 'existing') assert.deepEqual([claim.record.status, claim.record.body, claim.record.createdMs], [200, '{"id": "cus_old0"}', recordedAt]);
+      }
     } finally {
       await migrated.close();
       await again.close();
     }
     const check = new Database(join(old, 'pinstripe.sqlite'), { readonly: true });
     try {
-      assert.equal(check.pragma('user_version', { simple: true }), 1);
+      assert.equal(check.pragma('user_version', { simple: true }), 2);
+      assert.equal((check.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'idempotency'").get() as { n: number }).n, 0);
       const names = (check.prepare("SELECT name FROM sqlite_master WHERE tbl_name = 'object_index'").all() as Array<{ name: string }>).map((r) => r.name);
       assert.ok(!names.includes('object_index_by_seq') && !names.includes('object_index_lookup'), names.join(','));
       assert.match((check.prepare("SELECT sql FROM sqlite_master WHERE name = 'object_index'").get() as { sql: string }).sql, /WITHOUT ROWID/);
@@ -248,6 +258,84 @@ describe('embedded store shared by two processes', () => {
       await a.close();
       await b.close();
       rmSync(shared, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('idempotency records', () => {
+  const recordVia = async (st: Store, s: Scope, key: string, body: string) => {
+    const claim = await st.claimIdempotency(s, key, 'hash', Date.now(), 60_000);
+    assert.equal(claim.kind, 'claimed');
+    await st.transaction(async (tx) => tx.finishIdempotency(s, key, 200, body));
+  };
+
+  test('a recorded response answers its key, not another key or account; expiry forgets it and frees the key', async () => {
+    const s = scope();
+    await recordVia(store, s, 'key-one', '{"n": 1}');
+    const again = await store.claimIdempotency(s, 'key-one', 'hash', Date.now(), 60_000);
+    assert.equal(again.kind === 'existing' && again.record.body, '{"n": 1}');
+    assert.equal((await store.claimIdempotency(s, 'key-two', 'hash', Date.now(), 60_000)).kind, 'claimed');
+    await store.releaseIdempotency(s, 'key-two');
+    const other = scope();
+    assert.equal((await store.claimIdempotency(other, 'key-one', 'hash', Date.now(), 60_000)).kind, 'claimed');
+    await store.releaseIdempotency(other, 'key-one');
+    // Past the 24 hours a key is new again. (Not on PostgreSQL: expiry is database-wide, and other
+    // test files share the database.)
+    if (DATABASE_URL) return;
+    assert.ok(await store.expireIdempotency(Date.now() + 1000) >= 1);
+    await recordVia(store, s, 'key-one', '{"n": 2}');
+    const fresh = await store.claimIdempotency(s, 'key-one', 'hash', Date.now(), 60_000);
+    assert.equal(fresh.kind === 'existing' && fresh.record.body, '{"n": 2}');
+  });
+
+  test('a key answered through another store on the same file is found there, before and while executing', { skip: DATABASE_URL ? 'SQLite only: two stores on one file' : false }, async () => {
+    const shared = mkdtempSync(join(tmpdir(), 'pinstripe-shared-idem-'));
+    const a = await openStore({ dataDir: shared });
+    const b = await openStore({ dataDir: shared });
+    try {
+      const s = scope();
+      // Recorded by a, then asked of b: b reads a's record in.
+      await recordVia(a, s, 'across', '{"by": "a"}');
+      await new Promise((r) => setImmediate(r));
+      const seen = await b.claimIdempotency(s, 'across', 'hash', Date.now(), 60_000);
+      assert.equal(seen.kind === 'existing' && seen.record.body, '{"by": "a"}');
+      // Claimed by both before either recorded: the second to record learns the first's answer.
+      assert.equal((await a.claimIdempotency(s, 'race', 'hash', Date.now(), 60_000)).kind, 'claimed');
+      assert.equal((await b.claimIdempotency(s, 'race', 'hash', Date.now(), 60_000)).kind, 'claimed');
+      await a.transaction(async (tx) => tx.finishIdempotency(s, 'race', 200, '{"by": "a"}'));
+      await assert.rejects(
+        b.transaction(async (tx) => { await tx.insert(s, obj('thing_from_b', 1)); await tx.finishIdempotency(s, 'race', 200, '{"by": "b"}'); }),
+        (err: any) => err instanceof IdempotencyTaken && err.record.body === '{"by": "a"}',
+      );
+      assert.equal(await b.get(s, 'thing_from_b'), null, "b's own work was rolled back");
+      // Expired by one store, the key is free in the other.
+      await b.releaseIdempotency(s, 'race');
+      await a.expireIdempotency(Date.now() + 1000);
+      await new Promise((r) => setImmediate(r));
+      assert.equal((await b.claimIdempotency(s, 'across', 'hash', Date.now(), 60_000)).kind, 'claimed');
+    } finally {
+      await a.close();
+      await b.close();
+      rmSync(shared, { recursive: true, force: true });
+    }
+  });
+
+  test('records survive a restart', { skip: DATABASE_URL ? 'SQLite only' : false }, async () => {
+    const d = mkdtempSync(join(tmpdir(), 'pinstripe-idem-restart-'));
+    try {
+      const s = scope();
+      const first = await openStore({ dataDir: d });
+      await recordVia(first, s, 'kept', '{"kept": true}');
+      await first.close();
+      const second = await openStore({ dataDir: d });
+      try {
+        const claim = await second.claimIdempotency(s, 'kept', 'hash', Date.now(), 60_000);
+        assert.equal(claim.kind === 'existing' && claim.record.body, '{"kept": true}');
+      } finally {
+        await second.close();
+      }
+    } finally {
+      rmSync(d, { recursive: true, force: true });
     }
   });
 });

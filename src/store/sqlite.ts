@@ -11,6 +11,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { RowCache } from './read-cache.js';
 import { Checkpointer } from './sqlite-checkpointer.js';
+import { IDEMPOTENCY_LOG_TABLE, IdempotencyLog, MIGRATE_IDEMPOTENCY_FROM_1 } from './sqlite-idempotency.js';
 import {
   ConflictError, IdempotencyTaken, MAX_CONFLICT_RETRIES, storedFromRow,
   type Delivery, type DeliveryUpdate, type NewDelivery,
@@ -34,8 +35,11 @@ const OBJECT_INDEX_TABLE = `CREATE TABLE IF NOT EXISTS object_index (
   PRIMARY KEY (account, livemode, type, field, value, created, seq)
 ) WITHOUT ROWID;`;
 
-/** PRAGMA user_version of the current schema: 1 = object_index WITHOUT ROWID plus objects.idx. */
-const SCHEMA_VERSION = 1;
+/**
+ * PRAGMA user_version of the current schema: 1 = object_index WITHOUT ROWID plus objects.idx;
+ * 2 = idempotency records in an append-only log (sqlite-idempotency.ts).
+ */
+const SCHEMA_VERSION = 2;
 
 /**
  * From version 0 (object_index a rowid table with lookup and by-seq indexes, no objects.idx):
@@ -79,19 +83,7 @@ CREATE TABLE IF NOT EXISTS objects (
 CREATE UNIQUE INDEX IF NOT EXISTS objects_by_id ON objects(account, livemode, id);
 CREATE INDEX IF NOT EXISTS objects_by_type ON objects(account, livemode, type, deleted, created, seq);
 ${OBJECT_INDEX_TABLE}
-CREATE TABLE IF NOT EXISTS idempotency (
-  account TEXT NOT NULL,
-  livemode INTEGER NOT NULL,
-  key TEXT NOT NULL,
-  request_hash TEXT NOT NULL,
-  state TEXT NOT NULL,
-  status INTEGER,
-  body TEXT,
-  created_ms INTEGER NOT NULL,
-  locked_until_ms INTEGER NOT NULL,
-  PRIMARY KEY (account, livemode, key)
-);
-CREATE INDEX IF NOT EXISTS idempotency_by_age ON idempotency(created_ms);
+${IDEMPOTENCY_LOG_TABLE}
 CREATE TABLE IF NOT EXISTS webhook_deliveries (
   id TEXT PRIMARY KEY,
   account TEXT NOT NULL,
@@ -194,7 +186,6 @@ interface TxJob {
   reject(err: unknown): void;
 }
 
-const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
 const inFlightKey = (scope: Scope, key: string) => `${scope.livemode ? 'l' : 't'}${scope.account}\u0000${key}`;
 
 class Mutex {
@@ -231,6 +222,10 @@ export class SqliteStore implements Store {
   private readerStmtCache = new Map<string, Database.Statement>();
   private checkpointer: Checkpointer | null = null;
   private closed = false;
+  /** Idempotency records by key hash (sqlite-idempotency.ts), on the writer connection. */
+  private idempotency: IdempotencyLog;
+  /** Another process may have appended idempotency records since the last catch-up. */
+  private idempotencyStale = false;
 
   constructor(dir: string, filename = 'pinstripe.sqlite') {
     mkdirSync(dir, { recursive: true });
@@ -243,6 +238,9 @@ export class SqliteStore implements Store {
     this.reader = new Database(file, { readonly: true });
     this.reader.pragma('busy_timeout = 5000');
     this.dataVersion = this.writer.prepare('PRAGMA data_version').pluck();
+    this.lastDataVersion = this.dataVersion.get() as number;
+    this.idempotency = new IdempotencyLog((sql) => this.stmt(this.writer, sql));
+    this.idempotency.catchUp();
     // WAL checkpoints run on a worker thread (sqlite-checkpointer.ts), not inside a COMMIT.
     this.writer.pragma('wal_autocheckpoint = 0');
     this.checkpointer = new Checkpointer(file, () => {
@@ -263,9 +261,10 @@ export class SqliteStore implements Store {
     try {
       const version = w.pragma('user_version', { simple: true }) as number;
       if (version < SCHEMA_VERSION) {
-        const hasObjects = w.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'objects'").get();
-        if (hasObjects && version === 0) w.exec(MIGRATE_FROM_0);
+        const hasTable = (name: string) => !!w.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name);
+        if (hasTable('objects') && version === 0) w.exec(MIGRATE_FROM_0);
         w.exec(SCHEMA);
+        if (hasTable('idempotency')) w.exec(MIGRATE_IDEMPOTENCY_FROM_1);
         w.pragma(`user_version = ${SCHEMA_VERSION}`);
       } else {
         w.exec(SCHEMA);
@@ -357,11 +356,27 @@ export class SqliteStore implements Store {
     if (this.checkedThisTurn) return;
     this.checkedThisTurn = true;
     setImmediate(() => { this.checkedThisTurn = false; });
+    this.checkOtherWriters();
+  }
+
+  /** If another connection committed since the last look: cached rows are dropped and the idempotency log is due a catch-up. */
+  private checkOtherWriters(): void {
     const version = this.dataVersion.get() as number;
     if (version !== this.lastDataVersion) {
       this.lastDataVersion = version;
       this.rows.clear();
+      this.idempotencyStale = true;
     }
+  }
+
+  /**
+   * Reads in other processes' idempotency records. Only outside a batch or at its BEGIN: in
+   * the middle of one the writer would also read the batch's own uncommitted records.
+   */
+  private catchUpIdempotency(): void {
+    if (!this.idempotencyStale) return;
+    this.idempotencyStale = false;
+    this.idempotency.catchUp();
   }
 
   /** Drops cached rows the batch wrote, once it has committed or rolled back. */
@@ -550,7 +565,10 @@ export class SqliteStore implements Store {
       const outcomes: Array<() => void> = [];
       try {
         this.control('BEGIN IMMEDIATE'); // SQLITE_BUSY after busy_timeout: another process holds the file
+        this.checkOtherWriters();
+        this.catchUpIdempotency();
       } catch (err) {
+        if (this.writer.inTransaction) this.control('ROLLBACK');
         for (const job of batch) job.reject(err);
         continue;
       }
@@ -602,41 +620,28 @@ export class SqliteStore implements Store {
     if (flight) {
       return { kind: 'existing', record: { requestHash: flight.requestHash, state: 'pending', status: null, body: null, createdMs: flight.createdMs, lockedUntilMs: flight.createdMs + leaseMs } };
     }
-    // Looked up on the writer connection: its page cache survives its own commits, while the
-    // reader's is dropped after every commit (a fresh key's miss cost three page reads there).
-    // Between statements of a running batch the writer also sees that batch's uncommitted
-    // results, but their keys are still in flight (above) until the batch commits.
-    const done = this.recordedResult(this.writer, scope, key, nowMs);
+    // A fresh key is a miss in the in-memory map: no SQL at all. A hit is read on the writer
+    // connection, which between statements of a running batch also sees that batch's
+    // uncommitted results; their keys are still in flight (above) until the batch commits.
+    this.noticeOtherWriters();
+    if (!this.writer.inTransaction) this.catchUpIdempotency();
+    const done = this.idempotency.find(scope, key, nowMs);
     if (done) return { kind: 'existing', record: done };
     this.inFlight.set(inFlightKey(scope, key), { requestHash, createdMs: nowMs });
     return { kind: 'claimed' };
-  }
-
-  /** A finished, unexpired result recorded for the key, if any. */
-  private recordedResult(db: Database.Database, scope: Scope, key: string, nowMs: number): IdempotencyRecord | null {
-    const row = this.stmt(db, 'SELECT request_hash, state, status, body, created_ms, locked_until_ms FROM idempotency WHERE account = ? AND livemode = ? AND key = ?')
-      .get(scope.account, scope.livemode ? 1 : 0, key) as { request_hash: string; state: 'pending' | 'done'; status: number | null; body: string | null; created_ms: number; locked_until_ms: number } | undefined;
-    if (!row || row.state !== 'done' || row.created_ms < nowMs - IDEMPOTENCY_TTL_MS) return null;
-    return { requestHash: row.request_hash, state: 'done', status: row.status, body: row.body, createdMs: row.created_ms, lockedUntilMs: row.locked_until_ms };
   }
 
   private finishSync(scope: Scope, key: string, status: number, body: string, hooks: Array<() => void>): void {
     const flightKey = inFlightKey(scope, key);
     const claim = this.inFlight.get(flightKey);
     if (!claim) return; // released already: nothing to record
-    const args = [scope.account, scope.livemode ? 1 : 0, key, claim.requestHash, status, body, claim.createdMs];
-    // Usually the key is new: one INSERT. A row already there is another process's answer,
-    // unless it has expired or is a pending claim of an older Pinstripe, which are replaced.
-    const inserted = this.stmt(this.writer, "INSERT INTO idempotency (account, livemode, key, request_hash, state, status, body, created_ms, locked_until_ms) VALUES (?, ?, ?, ?, 'done', ?, ?, ?, 0) ON CONFLICT (account, livemode, key) DO NOTHING")
-      .run(...args).changes === 1;
-    if (!inserted) {
-      const taken = this.recordedResult(this.writer, scope, key, claim.createdMs);
-      if (taken) throw new IdempotencyTaken(taken);
-      this.stmt(this.writer, "INSERT OR REPLACE INTO idempotency (account, livemode, key, request_hash, state, status, body, created_ms, locked_until_ms) VALUES (?, ?, ?, ?, 'done', ?, ?, ?, 0)")
-        .run(...args);
-    }
+    // Under the write lock, with other processes' records read in at the batch's BEGIN: a
+    // record found now is another process's answer to the same key.
+    const taken = this.idempotency.find(scope, key, claim.createdMs);
+    if (taken) throw new IdempotencyTaken(taken);
+    const remember = this.idempotency.append(scope, key, claim.requestHash, status, body, claim.createdMs);
     // The claim stays visible until the result is committed, so no duplicate slips in between.
-    hooks.push(() => this.inFlight.delete(flightKey));
+    hooks.push(() => { remember(); this.inFlight.delete(flightKey); });
   }
 
   async finishIdempotency(scope: Scope, key: string, status: number, body: string): Promise<void> {
@@ -648,7 +653,7 @@ export class SqliteStore implements Store {
   }
 
   async expireIdempotency(beforeMs: number): Promise<number> {
-    return this.transaction(async () => this.stmt(this.writer, 'DELETE FROM idempotency WHERE created_ms < ?').run(beforeMs).changes);
+    return this.transaction(async () => this.idempotency.expire(beforeMs));
   }
 
   async dueTimerScopes(until: number, limit: number): Promise<Scope[]> {
@@ -664,11 +669,12 @@ export class SqliteStore implements Store {
       this.writer.transaction(() => {
         run('DELETE FROM object_index');
         run('DELETE FROM objects');
-        run('DELETE FROM idempotency');
+        run('DELETE FROM idempotency_log');
         run('DELETE FROM webhook_deliveries');
         run('DELETE FROM timers');
       })();
       this.rows.clear();
+      this.idempotency.reload();
     } finally { release(); }
   }
 
