@@ -11,7 +11,7 @@ import { registerInvoiceDocuments } from './web/invoice-documents.js';
 import { parseRetryDelays, WebhookWorker, type WebhookOptions } from './events/webhooks.js';
 import { TimerTick } from './engine/scheduler.js';
 import { openStore } from './store/open.js';
-import type { Store } from './store/store.js';
+import { IDEMPOTENCY_TTL_MS, type Store } from './store/store.js';
 
 export interface ServerOptions {
   port?: number;
@@ -93,7 +93,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
 
   // Idempotency records live 24 hours.
   const expiry = setInterval(() => {
-    store.expireIdempotency(services.clock.nowMs() - 24 * 3600 * 1000).catch((err) => logger.warn({ err }, 'idempotency expiry failed'));
+    store.expireIdempotency(services.clock.nowMs() - IDEMPOTENCY_TTL_MS).catch((err) => logger.warn({ err }, 'idempotency expiry failed'));
     // Finished webhook deliveries are kept 30 days, as Stripe keeps events.
     store.expireDeliveries(services.clock.nowMs() - 30 * 24 * 3600 * 1000).catch((err) => logger.warn({ err }, 'webhook delivery expiry failed'));
   }, 10 * 60 * 1000);

@@ -24,6 +24,17 @@ after(async () => {
 });
 
 const scope = (): Scope => ({ account: `acct_${randomBytes(8).toString('hex')}`, livemode: false });
+/** Runs fn with a fresh data directory of its own, removed afterwards. */
+async function withDataDir(prefix: string, fn: (dir: string) => Promise<void>): Promise<void> {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  try { await fn(d); } finally { rmSync(d, { recursive: true, force: true }); }
+}
+/** Two embedded stores on one file, as two processes sharing a data directory would have. */
+const withTwoStoresOnOneFile = (prefix: string, fn: (a: Store, b: Store) => Promise<void>) => withDataDir(prefix, async (d) => {
+  const a = await openStore({ dataDir: d });
+  const b = await openStore({ dataDir: d });
+  try { await fn(a, b); } finally { await a.close(); await b.close(); }
+});
 const obj = (id: string, n: number) => ({ id, type: 'thing', created: 1_700_000_000 + n, data: { id, object: 'thing', n }, index: [{ field: 'n', value: String(n) }] });
 
 describe('store transactions', () => {
@@ -84,8 +95,7 @@ describe('store transactions', () => {
 
 describe('closing the store', () => {
   test('a transaction queued just before close still commits; one begun after close is refused', async () => {
-    const closingDir = mkdtempSync(join(tmpdir(), 'pinstripe-store-close-'));
-    try {
+    await withDataDir('pinstripe-store-close-', async (closingDir) => {
       const s = scope();
       const closing = await openStore({ dataDir: closingDir, databaseUrl: DATABASE_URL });
       const queued = closing.transaction(async (tx) => { await tx.insert(s, obj('thing_last', 1)); return 'done'; });
@@ -98,9 +108,7 @@ describe('closing the store', () => {
       } finally {
         await reopened.close();
       }
-    } finally {
-      rmSync(closingDir, { recursive: true, force: true });
-    }
+    });
   });
 });
 
@@ -233,10 +241,7 @@ describe('embedded store schema', () => {
 
 describe('embedded store shared by two processes', () => {
   test('a row cached by one store is refreshed once another store on the same file commits', { skip: DATABASE_URL ? 'SQLite only: PostgreSQL has no row cache' : false }, async () => {
-    const shared = mkdtempSync(join(tmpdir(), 'pinstripe-shared-store-'));
-    const a = await openStore({ dataDir: shared });
-    const b = await openStore({ dataDir: shared });
-    try {
+    await withTwoStoresOnOneFile('pinstripe-shared-store-', async (a, b) => {
       const s = scope();
       await a.transaction(async (tx) => { await tx.insert(s, obj('thing_shared', 1)); });
       assert.equal((await b.get(s, 'thing_shared'))?.data.n, 1); // b caches the row
@@ -254,54 +259,47 @@ describe('embedded store shared by two processes', () => {
       assert.equal((await b.get(s, 'thing_shared'))?.data.n, 3);
       await new Promise((r) => setImmediate(r));
       assert.equal((await a.get(s, 'thing_shared'))?.data.n, 3);
-    } finally {
-      await a.close();
-      await b.close();
-      rmSync(shared, { recursive: true, force: true });
-    }
+    });
   });
 });
 
 describe('idempotency records', () => {
+  const claim = (st: Store, s: Scope, key: string) => st.claimIdempotency(s, key, 'hash', Date.now(), 60_000);
   const recordVia = async (st: Store, s: Scope, key: string, body: string) => {
-    const claim = await st.claimIdempotency(s, key, 'hash', Date.now(), 60_000);
-    assert.equal(claim.kind, 'claimed');
+    assert.equal((await claim(st, s, key)).kind, 'claimed');
     await st.transaction(async (tx) => tx.finishIdempotency(s, key, 200, body));
   };
 
   test('a recorded response answers its key, not another key or account; expiry forgets it and frees the key', async () => {
     const s = scope();
     await recordVia(store, s, 'key-one', '{"n": 1}');
-    const again = await store.claimIdempotency(s, 'key-one', 'hash', Date.now(), 60_000);
+    const again = await claim(store, s, 'key-one');
     assert.equal(again.kind === 'existing' && again.record.body, '{"n": 1}');
-    assert.equal((await store.claimIdempotency(s, 'key-two', 'hash', Date.now(), 60_000)).kind, 'claimed');
+    assert.equal((await claim(store, s, 'key-two')).kind, 'claimed');
     await store.releaseIdempotency(s, 'key-two');
     const other = scope();
-    assert.equal((await store.claimIdempotency(other, 'key-one', 'hash', Date.now(), 60_000)).kind, 'claimed');
+    assert.equal((await claim(store, other, 'key-one')).kind, 'claimed');
     await store.releaseIdempotency(other, 'key-one');
     // Past the 24 hours a key is new again. (Not on PostgreSQL: expiry is database-wide, and other
     // test files share the database.)
     if (DATABASE_URL) return;
     assert.ok(await store.expireIdempotency(Date.now() + 1000) >= 1);
     await recordVia(store, s, 'key-one', '{"n": 2}');
-    const fresh = await store.claimIdempotency(s, 'key-one', 'hash', Date.now(), 60_000);
+    const fresh = await claim(store, s, 'key-one');
     assert.equal(fresh.kind === 'existing' && fresh.record.body, '{"n": 2}');
   });
 
   test('a key answered through another store on the same file is found there, before and while executing', { skip: DATABASE_URL ? 'SQLite only: two stores on one file' : false }, async () => {
-    const shared = mkdtempSync(join(tmpdir(), 'pinstripe-shared-idem-'));
-    const a = await openStore({ dataDir: shared });
-    const b = await openStore({ dataDir: shared });
-    try {
+    await withTwoStoresOnOneFile('pinstripe-shared-idem-', async (a, b) => {
       const s = scope();
       // Recorded by a, then asked of b: b reads a's record in.
       await recordVia(a, s, 'across', '{"by": "a"}');
       await new Promise((r) => setImmediate(r));
-      const seen = await b.claimIdempotency(s, 'across', 'hash', Date.now(), 60_000);
+      const seen = await claim(b, s, 'across');
       assert.equal(seen.kind === 'existing' && seen.record.body, '{"by": "a"}');
       // Claimed by both before either recorded: the second to record learns the first's answer.
-      assert.equal((await a.claimIdempotency(s, 'race', 'hash', Date.now(), 60_000)).kind, 'claimed');
-      assert.equal((await b.claimIdempotency(s, 'race', 'hash', Date.now(), 60_000)).kind, 'claimed');
+      assert.equal((await claim(a, s, 'race')).kind, 'claimed');
+      assert.equal((await claim(b, s, 'race')).kind, 'claimed');
       await a.transaction(async (tx) => tx.finishIdempotency(s, 'race', 200, '{"by": "a"}'));
       await assert.rejects(
         b.transaction(async (tx) => { await tx.insert(s, obj('thing_from_b', 1)); await tx.finishIdempotency(s, 'race', 200, '{"by": "b"}'); }),
@@ -312,31 +310,24 @@ describe('idempotency records', () => {
       await b.releaseIdempotency(s, 'race');
       await a.expireIdempotency(Date.now() + 1000);
       await new Promise((r) => setImmediate(r));
-      assert.equal((await b.claimIdempotency(s, 'across', 'hash', Date.now(), 60_000)).kind, 'claimed');
-    } finally {
-      await a.close();
-      await b.close();
-      rmSync(shared, { recursive: true, force: true });
-    }
+      assert.equal((await claim(b, s, 'across')).kind, 'claimed');
+    });
   });
 
   test('records survive a restart', { skip: DATABASE_URL ? 'SQLite only' : false }, async () => {
-    const d = mkdtempSync(join(tmpdir(), 'pinstripe-idem-restart-'));
-    try {
+    await withDataDir('pinstripe-idem-restart-', async (d) => {
       const s = scope();
       const first = await openStore({ dataDir: d });
       await recordVia(first, s, 'kept', '{"kept": true}');
       await first.close();
       const second = await openStore({ dataDir: d });
       try {
-        const claim = await second.claimIdempotency(s, 'kept', 'hash', Date.now(), 60_000);
-        assert.equal(claim.kind === 'existing' && claim.record.body, '{"kept": true}');
+        const kept = await claim(second, s, 'kept');
+        assert.equal(kept.kind === 'existing' && kept.record.body, '{"kept": true}');
       } finally {
         await second.close();
       }
-    } finally {
-      rmSync(d, { recursive: true, force: true });
-    }
+    });
   });
 });
 

@@ -5,7 +5,7 @@
 // CONFLICT makes the claim atomic across processes.
 import postgres from 'postgres';
 import {
-  ConflictError, MAX_CONFLICT_RETRIES, storedFromRow,
+  ConflictError, IDEMPOTENCY_TTL_MS, MAX_CONFLICT_RETRIES, storedFromRow,
   type Delivery, type DeliveryUpdate, type NewDelivery,
   type AggregateQuery, type ClaimResult, type FieldAggregate, type IndexEntry, type NewObject, type ObjectUpdate, type ScanQuery, type Scope, type Store,
   type StoredObject, type Timer, type Tx,
@@ -329,7 +329,7 @@ export class PostgresStore implements Store {
   }
 
   async claimIdempotency(scope: Scope, key: string, requestHash: string, nowMs: number, leaseMs: number): Promise<ClaimResult> {
-    const dayAgo = nowMs - 24 * 3600 * 1000;
+    const dayAgo = nowMs - IDEMPOTENCY_TTL_MS;
     // Insert a fresh claim, or take over an expired record or a pending claim whose lease ran
     // out (its process died); otherwise the existing row wins and is returned.
     const claimed = await this.sql`INSERT INTO idempotency (account, livemode, key, request_hash, state, created_ms, locked_until_ms)

@@ -14,7 +14,7 @@
 // always under the write lock before a record is added, so a key answered by another
 // process is found there (IdempotencyTaken), as the unique index used to find it.
 import type Database from 'better-sqlite3';
-import type { IdempotencyRecord, Scope } from './store.js';
+import { IDEMPOTENCY_TTL_MS, type IdempotencyRecord, type Scope } from './store.js';
 
 export const IDEMPOTENCY_LOG_TABLE = `CREATE TABLE IF NOT EXISTS idempotency_log (
   id INTEGER PRIMARY KEY AUTOINCREMENT, -- never reused, so tailing by id misses no row
@@ -35,8 +35,6 @@ INSERT INTO idempotency_log (account, livemode, key, request_hash, status, body,
   WHERE state = 'done' AND status IS NOT NULL AND body IS NOT NULL ORDER BY created_ms;
 DROP TABLE idempotency;
 `;
-
-export const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
 
 interface LogRow { id: number; account: string; livemode: number; key: string; request_hash: string; status: number; body: string; created_ms: number }
 

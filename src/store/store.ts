@@ -258,3 +258,6 @@ export interface Store extends ReadOps {
 }
 
 export const MAX_CONFLICT_RETRIES = 5;
+
+/** How long a recorded response answers its Idempotency-Key (Stripe keeps them 24 hours). */
+export const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
