@@ -4,7 +4,7 @@
 // objects read back lazily are the objects written.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -107,6 +107,37 @@ describe('closing the store', () => {
         assert.equal((await reopened.get(s, 'thing_last'))?.data.n, 1);
       } finally {
         await reopened.close();
+      }
+    });
+  });
+});
+
+describe('embedded store WAL under a steady write load', () => {
+  // Bytes 12-15 of a WAL file's header count how many times SQLite has started the WAL over.
+  const walRestarts = (d: string) => readFileSync(join(d, 'pinstripe.sqlite-wal')).readUInt32BE(12);
+  test('the WAL starts over while writes never pause, so it is rewritten in place instead of growing', { skip: DATABASE_URL ? 'SQLite only' : false }, async () => {
+    await withDataDir('pinstripe-wal-', async (d) => {
+      const s = scope();
+      const busy = await openStore({ dataDir: d });
+      try {
+        const payload = 'x'.repeat(4000);
+        let n = 0;
+        await busy.transaction(async (tx) => { await tx.insert(s, obj(`thing_${n}`, n++)); });
+        const before = walRestarts(d);
+        // Back-to-back transactions for 1.5 s (six checkpoint periods), about 4 KB each: the
+        // checkpoint worker never finds the WAL idle.
+        const until = Date.now() + 1500;
+        while (Date.now() < until) {
+          await Promise.all(Array.from({ length: 8 }, () => busy.transaction(async (tx) => {
+            const id = `thing_${n}`;
+            await tx.insert(s, { ...obj(id, n++), data: { id, object: 'thing', payload } });
+          })));
+        }
+        // Without the store's help (sqlite-checkpointer.ts) it never does until the writes stop.
+        assert.ok(walRestarts(d) >= before + 2, `the WAL started over ${walRestarts(d) - before} times in 1.5 s of writes`);
+        assert.equal((await busy.get(s, 'thing_1'))?.data.payload, payload);
+      } finally {
+        await busy.close();
       }
     });
   });

@@ -167,6 +167,8 @@ function scanSql(q: Partial<ScanQuery>, args: unknown[]): { from: string; where:
 
 /** Transactions committed together at most (bounds the latency one batch adds). */
 const MAX_BATCH = 64;
+/** Bytes the WAL file keeps when it starts over (PRAGMA journal_size_limit). */
+const WAL_SIZE_LIMIT = 64 * 1024 * 1024;
 /** Loop turns, and milliseconds, a drain may wait for more transactions to join its batch. */
 const MAX_DEFERRED_TURNS = 6;
 const MAX_DEFER_MS = 1;
@@ -222,6 +224,8 @@ export class SqliteStore implements Store {
   private readerStmtCache = new Map<string, Database.Statement>();
   private checkpointer: Checkpointer | null = null;
   private closed = false;
+  /** The checkpoint worker has copied the WAL: copy what was written meanwhile before the next batch (see sqlite-checkpointer.ts). */
+  private walTailDue = false;
   /** Idempotency records by key hash (sqlite-idempotency.ts), on the writer connection. */
   private idempotency: IdempotencyLog;
   /** Another process may have appended idempotency records since the last catch-up. */
@@ -243,7 +247,9 @@ export class SqliteStore implements Store {
     this.idempotency.catchUp();
     // WAL checkpoints run on a worker thread (sqlite-checkpointer.ts), not inside a COMMIT.
     this.writer.pragma('wal_autocheckpoint = 0');
-    this.checkpointer = new Checkpointer(file, () => {
+    // When the WAL starts over after a burst it is cut back to this size, not left at its peak.
+    this.writer.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
+    this.checkpointer = new Checkpointer(file, () => { this.walTailDue = true; }, () => {
       this.checkpointer = null;
       if (this.writer.open) this.writer.pragma('wal_autocheckpoint = 1000');
     });
@@ -558,6 +564,7 @@ export class SqliteStore implements Store {
       return;
     }
     while (this.queue.length) {
+      if (this.walTailDue) this.copyWalTail();
       const batch = this.queue.splice(0, MAX_BATCH);
       // Recent batch size, decaying by one a batch: what the next drain waits for at most.
       this.expectedBatch = Math.max(batch.length, this.expectedBatch - 1);
@@ -584,6 +591,17 @@ export class SqliteStore implements Store {
       this.forgetWritten();
       for (const settle of outcomes) settle();
     }
+  }
+
+  /**
+   * Copies the frames committed since the worker's checkpoint, between batches, so that the
+   * next batch finds the WAL fully copied and SQLite starts it over from the beginning.
+   */
+  private copyWalTail(): void {
+    this.walTailDue = false;
+    try {
+      this.stmt(this.writer, 'PRAGMA wal_checkpoint(PASSIVE)').get();
+    } catch { /* busy (another process checkpointing): the worker's next pass */ }
   }
 
   /** Runs one job inside a savepoint; returns how to settle it once the batch commits. */
