@@ -12,7 +12,7 @@ import { applyExpand, parseExpand, type ExpandTree } from '../api/expand.js';
 import { validateParams, type Params } from '../api/params.js';
 import { renderForVersion, toBody } from '../api/render.js';
 import { resolveApiVersion } from '../api/versions.js';
-import { BodyCache, StoredResult, indentBody, plain } from '../api/stored-result.js';
+import { BodyCache, StoredResult, indentBody, plain, type Rendered } from '../api/stored-result.js';
 import { IdempotencyTaken, type IdempotencyRecord, type StoredObject } from '../store/store.js';
 import type { ReadContext, Services, WriteContext } from '../api/context.js';
 import { operationParams } from '../generated/params.js';
@@ -45,7 +45,7 @@ function baseHeaders(reply: FastifyReply): FastifyReply {
   });
 }
 
-function send(reply: FastifyReply, status: number, body: string, headers?: Record<string, string>): FastifyReply {
+function send(reply: FastifyReply, status: number, body: string | Buffer, headers?: Record<string, string>): FastifyReply {
   baseHeaders(reply).code(status);
   if (headers) reply.headers(headers);
   return reply.type('application/json').send(body);
@@ -55,8 +55,8 @@ function sendError(req: FastifyRequest, reply: FastifyReply, err: StripeError): 
   return send(reply, err.status, toBody(err.body(String(req.id))), err.headers);
 }
 
-/** A response of the API pipeline, before it is written. */
-interface Outcome { status: number; body: string; headers?: Record<string, string> }
+/** A response of the API pipeline, before it is written (a cached retrieve's body as its bytes). */
+interface Outcome { status: number; body: string | Buffer; headers?: Record<string, string> }
 
 /** What the pipeline needs of a request, whichever way it came in (the fast path or Fastify). */
 interface Incoming {
@@ -91,16 +91,12 @@ const ITEMS = '\u0000items';
 const ITEMS_JSON = JSON.stringify(ITEMS);
 
 /** A stored object rendered as the request's version shows it, unexpanded: cached by row version. */
-async function renderStored(ctx: ReadContext, s: StoredObject): Promise<string> {
+async function renderStoredEntry(ctx: ReadContext, s: StoredObject): Promise<Rendered> {
   const bodies = bodyCache(ctx);
   const key = bodies.key(ctx.scope.account, s, ctx.apiVersion);
-  let body = bodies.get(key);
-  if (body === undefined) {
-    body = toBody(await prepare(ctx, s.data, {}));
-    bodies.set(key, body);
-  }
-  return body;
+  return bodies.get(key) ?? bodies.set(key, toBody(await prepare(ctx, s.data, {})));
 }
+const renderStored = async (ctx: ReadContext, s: StoredObject): Promise<string> => (await renderStoredEntry(ctx, s)).text;
 
 async function renderResult(ctx: ReadContext, op: Operation, result: Obj, expand: string[] | undefined): Promise<string> {
   const tree = parseExpand(expand, !!op.returnsList, op.listExtras);
@@ -200,7 +196,7 @@ export function buildApp(opts: AppOptions): App {
     for (const k in extra) headers[k] = extra[k]!;
     if (out.headers) for (const k in out.headers) headers[k.toLowerCase()] = out.headers[k]!;
     headers['content-type'] = 'application/json; charset=utf-8';
-    headers['content-length'] = Buffer.byteLength(out.body);
+    headers['content-length'] = typeof out.body === 'string' ? Buffer.byteLength(out.body) : out.body.length;
     if (close) headers.connection = 'close';
     res.writeHead(out.status, headers);
     res.end(out.body);
@@ -407,6 +403,10 @@ async function execute(services: Services, op: Operation, schema: Parameters<typ
       keyKind: auth.kind, maskedKey: auth.maskedKey, now, origin, db: services.store,
     };
     const result = await op.handler(ctx, params, pathParams);
+    if (result instanceof StoredResult && !op.returnsList && params.expand === undefined) {
+      // A retrieve: the cached body's bytes, written as they are.
+      return { status: 200, body: bodyCache(ctx).bytes(await renderStoredEntry(ctx, result.stored)) };
+    }
     return { status: 200, body: await renderResult(ctx, op, result, params.expand) };
   }
 
