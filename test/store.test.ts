@@ -312,6 +312,32 @@ describe('embedded store shared by two processes', () => {
   });
 });
 
+describe('change epochs for caches kept across transactions', () => {
+  test('the epoch of a type moves when one is written (and when that batch ends), when another store on the file commits, and not for other types', { skip: DATABASE_URL ? 'SQLite only: PostgreSQL reports no epochs' : false }, async () => {
+    await withTwoStoresOnOneFile('pinstripe-epoch-', async (a, b) => {
+      const s = scope();
+      const epochOf = (store: Store) => store.transaction(async (tx) => tx.changeEpoch!('webhook_endpoint'));
+      const e0 = await epochOf(a);
+      assert.equal(await epochOf(a), e0, 'nothing written');
+      await a.transaction(async (tx) => { await tx.insert(s, obj('thing_other', 1)); });
+      assert.equal(await epochOf(a), e0, 'another type written');
+      let inside = 0;
+      await a.transaction(async (tx) => {
+        await tx.insert(s, { ...obj('we_1', 1), type: 'webhook_endpoint' });
+        inside = tx.changeEpoch!('webhook_endpoint');
+      });
+      assert.notEqual(inside, e0, 'moved by the write, inside its transaction');
+      const e1 = await epochOf(a);
+      assert.notEqual(e1, inside, 'moved again when the batch ended (what it read was uncommitted)');
+      await assert.rejects(a.transaction(async (tx) => { await tx.insert(s, { ...obj('we_2', 2), type: 'webhook_endpoint' }); throw new Error('rolled back'); }));
+      const e2 = await epochOf(a);
+      assert.notEqual(e2, e1, 'a rolled-back write moves it too');
+      await b.transaction(async (tx) => { await tx.insert(s, obj('thing_from_b', 3)); });
+      assert.notEqual(await epochOf(a), e2, 'another store committed');
+    });
+  });
+});
+
 describe('idempotency records', () => {
   const claim = (st: Store, s: Scope, key: string) => st.claimIdempotency(s, key, 'hash', Date.now(), 60_000);
   const recordVia = async (st: Store, s: Scope, key: string, body: string) => {

@@ -53,22 +53,40 @@ interface EndpointView { id: string; enabled_events: readonly string[] }
  * them once. Keyed by the transaction, so nothing outlives it: another process's changes are
  * seen by the next transaction as before; this one's own endpoint writes drop the entry
  * (forgetWebhookEndpoints, called by the webhook_endpoint family's create, update and delete).
+ * A store that reports changes (Tx.changeEpoch: the embedded one) lets them be kept across
+ * transactions instead, until an endpoint may have changed: most requests emit an event, and
+ * most accounts never change their endpoints.
  */
 const endpointsByTx = new WeakMap<object, Map<string, EndpointView[]>>();
+const endpointsByStore = new WeakMap<object, Map<string, { epoch: number; endpoints: EndpointView[] }>>();
+/** Scopes whose endpoints are kept across transactions, per store, before the map starts over. */
+const MAX_KEPT_SCOPES = 1000;
 const scopeKey = (scope: WriteContext['scope']) => `${scope.livemode ? 'l' : 't'}${scope.account}`;
 
 async function enabledEndpoints(ctx: WriteContext): Promise<EndpointView[]> {
+  const key = scopeKey(ctx.scope);
+  const epoch = ctx.tx.changeEpoch?.('webhook_endpoint');
+  if (epoch !== undefined) {
+    let kept = endpointsByStore.get(ctx.services.store);
+    if (!kept) endpointsByStore.set(ctx.services.store, (kept = new Map()));
+    const hit = kept.get(key);
+    if (hit && hit.epoch === epoch) return hit.endpoints;
+    const endpoints = await scanEnabledEndpoints(ctx);
+    if (kept.size >= MAX_KEPT_SCOPES) kept.clear();
+    kept.set(key, { epoch, endpoints });
+    return endpoints;
+  }
   let byScope = endpointsByTx.get(ctx.tx);
   if (!byScope) endpointsByTx.set(ctx.tx, (byScope = new Map()));
-  const key = scopeKey(ctx.scope);
   let found = byScope.get(key);
-  if (!found) {
-    found = (await ctx.tx.scan(ctx.scope, { type: 'webhook_endpoint', direction: 'older', limit: MAX_ENDPOINTS }))
-      .filter((e) => e.data.status === 'enabled')
-      .map((e) => ({ id: e.id, enabled_events: (e.data.enabled_events ?? []) as string[] }));
-    byScope.set(key, found);
-  }
+  if (!found) byScope.set(key, (found = await scanEnabledEndpoints(ctx)));
   return found;
+}
+
+async function scanEnabledEndpoints(ctx: WriteContext): Promise<EndpointView[]> {
+  return (await ctx.tx.scan(ctx.scope, { type: 'webhook_endpoint', direction: 'older', limit: MAX_ENDPOINTS }))
+    .filter((e) => e.data.status === 'enabled')
+    .map((e) => ({ id: e.id, enabled_events: (e.data.enabled_events ?? []) as string[] }));
 }
 
 /** A webhook endpoint of this scope is about to be written in ctx's transaction: later events in it read them again. */

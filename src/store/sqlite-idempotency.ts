@@ -69,8 +69,7 @@ export class IdempotencyLog {
   }
 
   /** The newest finished, unexpired record for the key, if any. */
-  find(scope: Scope, key: string, nowMs: number): IdempotencyRecord | null {
-    const h = keyHash(scope.account, scope.livemode, key);
+  find(scope: Scope, key: string, nowMs: number, h = keyHash(scope.account, scope.livemode, key)): IdempotencyRecord | null {
     const entry = this.ids.get(h);
     if (entry === undefined) return null;
     const candidates = typeof entry === 'number' ? [entry] : entry;
@@ -86,11 +85,11 @@ export class IdempotencyLog {
   }
 
   /** Appends a record (in the caller's transaction); returns how to index it once committed. */
-  append(scope: Scope, key: string, requestHash: string, status: number, body: string, createdMs: number): () => void {
+  append(scope: Scope, key: string, requestHash: string, status: number, body: string, createdMs: number, h = keyHash(scope.account, scope.livemode, key)): () => void {
     const info = this.stmt('INSERT INTO idempotency_log (account, livemode, key, request_hash, status, body, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?)')
       .run(scope.account, scope.livemode ? 1 : 0, key, requestHash, status, body, createdMs);
     const id = Number(info.lastInsertRowid);
-    return () => this.remember(keyHash(scope.account, scope.livemode, key), id);
+    return () => this.remember(h, id);
   }
 
   /** Deletes records created before the cutoff (in the caller's transaction) and forgets them. */

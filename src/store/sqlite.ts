@@ -11,7 +11,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { RowCache } from './read-cache.js';
 import { Checkpointer } from './sqlite-checkpointer.js';
-import { IDEMPOTENCY_LOG_TABLE, IdempotencyLog, MIGRATE_IDEMPOTENCY_FROM_1 } from './sqlite-idempotency.js';
+import { IDEMPOTENCY_LOG_TABLE, IdempotencyLog, MIGRATE_IDEMPOTENCY_FROM_1, keyHash } from './sqlite-idempotency.js';
 import {
   ConflictError, IdempotencyTaken, MAX_CONFLICT_RETRIES, storedFromRow,
   type Delivery, type DeliveryUpdate, type NewDelivery,
@@ -208,7 +208,8 @@ export class SqliteStore implements Store {
   private mutex = new Mutex();
   private queue: TxJob[] = [];
   /** Idempotency keys whose requests are executing in this process. */
-  private inFlight = new Map<string, { requestHash: string; createdMs: number }>();
+  /** Claims of requests executing in this process, with their key's hash in the idempotency log. */
+  private inFlight = new Map<string, { requestHash: string; createdMs: number; hash: number }>();
   /** Recently read rows (see read-cache.ts) and the keys the running batch has written. */
   private rows = new RowCache();
   private written: string[] = [];
@@ -224,6 +225,14 @@ export class SqliteStore implements Store {
   private readerStmtCache = new Map<string, Database.Statement>();
   private checkpointer: Checkpointer | null = null;
   private closed = false;
+  /**
+   * Types whose changes changeEpoch reports, and the epoch: bumped when one of them is written
+   * (and again when that batch ends, so what was read from its uncommitted state is not kept)
+   * and when another process has committed.
+   */
+  private watchedTypes = new Set<string>();
+  private epoch = 0;
+  private batchWroteWatched = false;
   /** The checkpoint worker has copied the WAL: copy what was written meanwhile before the next batch (see sqlite-checkpointer.ts). */
   private walTailDue = false;
   /** Idempotency records by key hash (sqlite-idempotency.ts), on the writer connection. */
@@ -376,6 +385,7 @@ export class SqliteStore implements Store {
       this.lastDataVersion = version;
       this.rows.clear();
       this.idempotencyStale = true;
+      this.epoch++;
     }
   }
 
@@ -393,6 +403,14 @@ export class SqliteStore implements Store {
   private forgetWritten(): void {
     for (const key of this.written) this.rows.delete(key);
     this.written.length = 0;
+    if (this.batchWroteWatched) { this.batchWroteWatched = false; this.epoch++; }
+  }
+
+  /** An object of `type` is being written in the running batch. */
+  private noteWrite(type: string): void {
+    if (!this.watchedTypes.has(type)) return;
+    this.batchWroteWatched = true;
+    this.epoch++;
   }
   async scan(scope: Scope, q: ScanQuery) { return this.scanOn(this.reader, scope, q); }
   async count(scope: Scope, q: Omit<ScanQuery, 'limit' | 'direction' | 'after'>) { return this.countOn(this.reader, scope, q); }
@@ -428,6 +446,7 @@ export class SqliteStore implements Store {
       aggregate: async (scope, q) => this.aggregateOn(w, scope, q),
       insert: async (scope, obj: NewObject) => {
         this.written.push(RowCache.key(scope, obj.id));
+        this.noteWrite(obj.type);
         const data = obj.json ?? JSON.stringify(obj.data);
         const idx = encodeIndex(obj.index);
         const info = this.stmt(w, 'INSERT INTO objects (account, livemode, id, type, created, version, deleted, data, idx) VALUES (?, ?, ?, ?, ?, 1, 0, ?, ?)')
@@ -443,6 +462,7 @@ export class SqliteStore implements Store {
         const row = this.stmt(w, 'SELECT seq, type, created, idx FROM objects WHERE account = ? AND livemode = ? AND id = ? AND version = ?')
           .get(scope.account, scope.livemode ? 1 : 0, u.id, u.version) as { seq: number; type: string; created: number; idx: string } | undefined;
         if (!row) throw new ConflictError(u.id);
+        this.noteWrite(row.type);
         const idx = encodeIndex(u.deleted ? [] : u.index);
         this.stmt(w, 'UPDATE objects SET data = ?, version = ?, deleted = ?, idx = ? WHERE seq = ?')
           .run(u.json ?? JSON.stringify(u.data), u.version + 1, u.deleted ? 1 : 0, idx.json, row.seq);
@@ -450,6 +470,9 @@ export class SqliteStore implements Store {
         return { id: u.id, type: row.type, created: row.created, seq: row.seq, version: u.version + 1, deleted: !!u.deleted, data: u.data };
       },
       finishIdempotency: async (scope, key, status, body) => this.finishSync(scope, key, status, body, afterCommit),
+      // Inside a batch: other processes' commits were looked for at its BEGIN, and none can
+      // happen while it holds the write lock.
+      changeEpoch: (type) => { this.watchedTypes.add(type); return this.epoch; },
       afterCommit: (fn) => { afterCommit.push(fn); },
       setTimer: async (scope, t: Timer) => {
         this.stmt(w, 'INSERT INTO timers (account, livemode, kind, key, at, test_clock) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account, livemode, kind, key) DO UPDATE SET at = excluded.at, test_clock = excluded.test_clock WHERE timers.at != excluded.at OR timers.test_clock != excluded.test_clock')
@@ -674,9 +697,10 @@ export class SqliteStore implements Store {
     // uncommitted results; their keys are still in flight (above) until the batch commits.
     this.noticeOtherWriters();
     if (!this.writer.inTransaction) this.catchUpIdempotency();
-    const done = this.idempotency.find(scope, key, nowMs);
+    const hash = keyHash(scope.account, scope.livemode, key);
+    const done = this.idempotency.find(scope, key, nowMs, hash);
     if (done) return { kind: 'existing', record: done };
-    this.inFlight.set(inFlightKey(scope, key), { requestHash, createdMs: nowMs });
+    this.inFlight.set(inFlightKey(scope, key), { requestHash, createdMs: nowMs, hash });
     return { kind: 'claimed' };
   }
 
@@ -686,9 +710,9 @@ export class SqliteStore implements Store {
     if (!claim) return; // released already: nothing to record
     // Under the write lock, with other processes' records read in at the batch's BEGIN: a
     // record found now is another process's answer to the same key.
-    const taken = this.idempotency.find(scope, key, claim.createdMs);
+    const taken = this.idempotency.find(scope, key, claim.createdMs, claim.hash);
     if (taken) throw new IdempotencyTaken(taken);
-    const remember = this.idempotency.append(scope, key, claim.requestHash, status, body, claim.createdMs);
+    const remember = this.idempotency.append(scope, key, claim.requestHash, status, body, claim.createdMs, claim.hash);
     // The claim stays visible until the result is committed, so no duplicate slips in between.
     hooks.push(() => { remember(); this.inFlight.delete(flightKey); });
   }
@@ -723,6 +747,7 @@ export class SqliteStore implements Store {
         run('DELETE FROM timers');
       })();
       this.rows.clear();
+      this.epoch++;
       this.idempotency.reload();
     } finally { release(); }
   }

@@ -198,6 +198,14 @@ export interface Tx extends ReadOps {
   /** Removes every timer of a test clock (the clock was deleted). */
   deleteClockTimers(scope: Scope, testClock: string): Promise<void>;
   /**
+   * For caches of a small set of objects kept across transactions (the webhook endpoints every
+   * event is matched against): a number that changes whenever an object of `type` may have
+   * changed since it was last returned, by this process (committed or not) or by another.
+   * Optional: a store that cannot tell (PostgreSQL: other servers commit unseen) leaves it out,
+   * and callers read within the transaction.
+   */
+  changeEpoch?(type: string): number;
+  /**
    * Timers of this scope and clock due at or before `until`, earliest first (ties by kind,
    * key). On PostgreSQL the rows are locked, and rows another transaction holds are skipped,
    * so two processes never run the same timer.
