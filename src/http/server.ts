@@ -388,7 +388,9 @@ async function execute(services: Services, op: Operation, schema: Parameters<typ
   extra['stripe-version'] = apiVersion;
 
   const pathParams = req.params;
-  if (Object.values(pathParams).some((v) => v === '')) {
+  let emptyPathParam = false;
+  for (const k in pathParams) if (pathParams[k] === '') emptyPathParam = true;
+  if (emptyPathParam) {
     throw invalidRequest(`Unrecognized request URL (${req.method}: ${req.url.split('?')[0]}). If you are trying to list objects, remove the trailing slash. If you are trying to retrieve an object, make sure you passed a valid (non-empty) identifier in your code. Please see https://stripe.com/docs or we can help at https://support.stripe.com/.`, undefined, undefined, 404);
   }
   // Contexts are built as whole literals: on Node 20, properties added to a spread copy

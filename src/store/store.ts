@@ -22,15 +22,35 @@ export interface StoredObject {
 
 /**
  * A stored object read from the store, its JSON parsed on first access to `data`: a retrieve
- * or list whose rendered body is cached never pays for the parse.
+ * or list whose rendered body is cached never pays for the parse. A class, not an object
+ * literal with an accessor: V8 builds such a literal in dictionary mode (measured: 700 ns
+ * each, against 4 ns), and every row read makes one. `data` lives on the prototype, so a
+ * spread copy (`{ ...row }`) does not carry it: name it (`{ ...row, data }`).
  */
+class LazyStoredObject implements StoredObject {
+  readonly id: string;
+  readonly type: string;
+  readonly created: number;
+  readonly seq: number;
+  readonly version: number;
+  readonly deleted: boolean;
+  #text: string;
+  #parsed: Record<string, any> | undefined = undefined;
+  constructor(row: { id: string; type: string; created: number; seq: number; version: number; deleted: boolean }, text: string) {
+    this.id = row.id;
+    this.type = row.type;
+    this.created = row.created;
+    this.seq = row.seq;
+    this.version = row.version;
+    this.deleted = row.deleted;
+    this.#text = text;
+  }
+  get data(): Record<string, any> { return (this.#parsed ??= JSON.parse(this.#text) as Record<string, any>); }
+  set data(value: Record<string, any>) { this.#parsed = value; }
+}
+
 export function storedFromRow(row: { id: string; type: string; created: number; seq: number; version: number; deleted: boolean }, text: string): StoredObject {
-  let parsed: Record<string, any> | undefined;
-  return {
-    ...row,
-    get data() { return (parsed ??= JSON.parse(text) as Record<string, any>); },
-    set data(value) { parsed = value; },
-  };
+  return new LazyStoredObject(row, text);
 }
 
 /** A secondary index entry: lists and searches may look objects up by (field, value). */
