@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { call } from './ipc.js';
 import { processCpuSeconds } from './load.js';
 import { formatProfile, summarizeProfile } from './profile.js';
+import { NODE_FLAGS } from '../src/cli/defaults.js';
 
 const require = createRequire(import.meta.url);
 const autocannon = require('autocannon') as (o: Record<string, unknown>, cb: (err: Error | null, r: { non2xx: number; errors: number; requests: { total: number } }) => void) => unknown;
@@ -29,7 +30,7 @@ const databaseUrl = opt('database-url', '') || undefined;
 const profile = argv.includes('--profile');
 
 function start(script: string, args: unknown): Promise<{ proc: ChildProcess; port: number; pid: number }> {
-  const proc = fork(join(here, script), [JSON.stringify(args)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const proc = fork(join(here, script), [JSON.stringify(args)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: NODE_FLAGS });
   return new Promise((resolve, reject) => {
     proc.on('message', (m: { ready?: boolean; port?: number; pid?: number }) => { if (m?.ready) resolve({ proc, port: m.port!, pid: m.pid! }); });
     proc.on('exit', (c) => reject(new Error(`${script} exited ${c}`)));

@@ -25,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { call } from './ipc.js';
 import { backgroundLoad, hasWrk, runLoad, rssMb, type LoadResult, type Loader, type RequestSpec } from './load.js';
 import { formatProfile, summarizeProfile, type ProfileSummary } from './profile.js';
+import { NODE_FLAGS } from '../src/cli/defaults.js';
 
 // ---------------------------------------------------------------- options
 
@@ -117,7 +118,7 @@ interface Child { proc: ChildProcess; port: number; pid: number; name: string }
 
 function startChild(name: string, script: string, args: unknown): Promise<Child> {
   // --expose-gc only adds global.gc(), used for the after-GC memory reading, never during load.
-  const proc = fork(join(here, script), [JSON.stringify(args)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: ['--expose-gc'] });
+  const proc = fork(join(here, script), [JSON.stringify(args)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: ['--expose-gc', ...NODE_FLAGS] });
   return new Promise((resolveChild, reject) => {
     const onMessage = (m: { ready?: boolean; port?: number; pid?: number }) => {
       if (!m?.ready) return;

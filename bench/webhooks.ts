@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { call } from './ipc.js';
+import { NODE_FLAGS } from '../src/cli/defaults.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const argv = process.argv.slice(2);
@@ -36,7 +37,7 @@ function percentile(sorted: number[], p: number): number {
 async function startChild(): Promise<{ proc: ChildProcess; port: number; dir?: string }> {
   const dir = storeKind === 'sqlite' ? mkdtempSync(join(tmpdir(), 'pinstripe-bench-wh-')) : undefined;
   const args = storeKind === 'sqlite' ? { dataDir: dir } : { databaseUrl: process.env.DATABASE_URL };
-  const proc = fork(join(here, 'server-child.js'), [JSON.stringify(args)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const proc = fork(join(here, 'server-child.js'), [JSON.stringify(args)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: NODE_FLAGS });
   const port = await new Promise<number>((resolve, reject) => {
     proc.on('message', (m: any) => { if (m?.ready) resolve(m.port); });
     proc.on('exit', (code) => reject(new Error(`server exited ${code}`)));

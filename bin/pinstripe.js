@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=8
 // Entry point of the `pinstripe` command: runs the compiled CLI (npm install builds it).
 import { main } from '../dist/src/cli/main.js';
 

@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Stripe from 'stripe';
@@ -243,6 +243,24 @@ describe('pinstripe CLI', () => {
     const d = await import('../src/cli/defaults.js');
     const srv = await import('../src/server.js');
     assert.deepEqual([d.DEFAULT_PORT, d.DEFAULT_HOST, d.DEFAULT_DATA_DIR], [srv.DEFAULT_PORT, srv.DEFAULT_HOST, srv.DEFAULT_DATA_DIR]);
+  });
+
+  test('npm start, the bin and the bench run the server with the same Node flags', async () => {
+    const { NODE_FLAGS } = await import('../src/cli/defaults.js');
+    const root = join(import.meta.dirname, '..', '..');
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+    assert.equal(pkg.scripts.start, `node ${NODE_FLAGS.join(' ')} bin/pinstripe.js serve`);
+    const shebang = readFileSync(join(root, 'bin', 'pinstripe.js'), 'utf8').split('\n')[0];
+    assert.equal(shebang, `#!/usr/bin/env -S node ${NODE_FLAGS.join(' ')}`);
+    // The shebang runs: the bin executed directly, as npx and a global install do.
+    const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const p = spawn(join(root, 'bin', 'pinstripe.js'), ['--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      p.stdout.on('data', (c) => { out += c; });
+      p.on('close', (code) => resolve({ code, out }));
+    });
+    assert.equal(r.code, 0);
+    assert.match(r.out, /Usage: pinstripe/);
   });
 
   test('serve --help describes every flag, webhooks included', async () => {
