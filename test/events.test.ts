@@ -126,3 +126,21 @@ describe('the emitted event catalogue', () => {
     assert.deepEqual(inReadme.sort(), [...listed].sort());
   });
 });
+
+describe('event JSON written around the object\'s JSON', () => {
+  test('is the text JSON.stringify gives for the whole event, whatever the request and changes', async () => {
+    const { eventJson } = await import('../src/events/events.js');
+    const object = { id: 'cus_1', object: 'customer', email: 'a"b\\u2028@x.com', metadata: { 'k\u0000': 'v' }, n: 1.5e-7 };
+    const requests = [{ id: 'req_1' }, { id: null }, { id: 'req_2', idempotency_key: null }, { id: 'req_3', idempotency_key: 'key "quoted" \u00e9' }];
+    for (const request of requests) {
+      for (const previous of [undefined, { email: null, metadata: { k: 'old' } }]) {
+        const event = {
+          id: 'evt_1', object: 'event', api_version: '2026-10-28.endive', created: 1_796_217_071,
+          data: previous ? { object, previous_attributes: previous } : { object },
+          livemode: request.id === null, pending_webhooks: previous ? 2 : 0, request, type: 'customer.updated',
+        };
+        assert.equal(eventJson(event, JSON.stringify(object)), JSON.stringify(event), JSON.stringify({ request, previous }));
+      }
+    }
+  });
+});
