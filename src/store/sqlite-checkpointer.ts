@@ -26,6 +26,9 @@ import Database from 'better-sqlite3';
  * microseconds and no fsync; one after 250 ms of heavy writes copies a few MB.
  */
 const CHECKPOINT_EVERY_MS = 250;
+/** Passes per checkpoint at most, and the growth during a pass below which no further one runs. */
+const MAX_PASSES = 4;
+const SMALL_TAIL_FRAMES = 64;
 
 interface WorkerArgs { pinstripeCheckpoint: true; file: string }
 
@@ -62,7 +65,15 @@ function runWorker(args: WorkerArgs): void {
   const timer = setInterval(() => {
     try {
       // log: frames in the WAL; checkpointed: frames copied into the database so far.
-      const r = checkpoint.get() as { busy: number; log: number; checkpointed: number };
+      let r = checkpoint.get() as { busy: number; log: number; checkpointed: number };
+      // The writer went on appending while this pass copied; another pass copies that, and
+      // so on while the passes shrink, so that what the store copies on its own thread (the
+      // frames written during the last pass) is little.
+      for (let pass = 1; r.busy === 0 && pass < MAX_PASSES; pass++) {
+        const before = r.log;
+        r = checkpoint.get() as typeof r;
+        if (r.log - before < SMALL_TAIL_FRAMES) break;
+      }
       if (r.busy === 0 && r.checkpointed > 0 && r.checkpointed !== lastCopied) parentPort!.postMessage('copied');
       lastCopied = r.checkpointed;
     } catch { /* busy: the next tick */ }
