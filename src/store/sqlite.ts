@@ -209,7 +209,7 @@ export class SqliteStore implements Store {
   private queue: TxJob[] = [];
   /** Idempotency keys whose requests are executing in this process. */
   /** Claims of requests executing in this process, with their key's hash in the idempotency log. */
-  private inFlight = new Map<string, { requestHash: string; createdMs: number; hash: number }>();
+  private inFlight = new Map<string, { requestHash: string; createdMs: number; hash: number; generation: number }>();
   /** Recently read rows (see read-cache.ts) and the keys the running batch has written. */
   private rows = new RowCache();
   private written: string[] = [];
@@ -700,7 +700,7 @@ export class SqliteStore implements Store {
     const hash = keyHash(scope.account, scope.livemode, key);
     const done = this.idempotency.find(scope, key, nowMs, hash);
     if (done) return { kind: 'existing', record: done };
-    this.inFlight.set(inFlightKey(scope, key), { requestHash, createdMs: nowMs, hash });
+    this.inFlight.set(inFlightKey(scope, key), { requestHash, createdMs: nowMs, hash, generation: this.idempotency.generation });
     return { kind: 'claimed' };
   }
 
@@ -709,9 +709,12 @@ export class SqliteStore implements Store {
     const claim = this.inFlight.get(flightKey);
     if (!claim) return; // released already: nothing to record
     // Under the write lock, with other processes' records read in at the batch's BEGIN: a
-    // record found now is another process's answer to the same key.
-    const taken = this.idempotency.find(scope, key, claim.createdMs, claim.hash);
-    if (taken) throw new IdempotencyTaken(taken);
+    // record found now is another process's answer to the same key. None can be there if
+    // no such record was read in since the claim looked.
+    if (this.idempotency.generation !== claim.generation) {
+      const taken = this.idempotency.find(scope, key, claim.createdMs, claim.hash);
+      if (taken) throw new IdempotencyTaken(taken);
+    }
     const remember = this.idempotency.append(scope, key, claim.requestHash, status, body, claim.createdMs, claim.hash);
     // The claim stays visible until the result is committed, so no duplicate slips in between.
     hooks.push(() => { remember(); this.inFlight.delete(flightKey); });
