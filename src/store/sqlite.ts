@@ -445,7 +445,7 @@ export class SqliteStore implements Store {
       count: async (scope, q) => this.countOn(w, scope, q),
       aggregate: async (scope, q) => this.aggregateOn(w, scope, q),
       insert: async (scope, obj: NewObject) => {
-        this.written.push(RowCache.key(scope, obj.id));
+        // (Nothing to drop from the row cache: no row of a new id can be cached.)
         this.noteWrite(obj.type);
         const data = obj.json ?? JSON.stringify(obj.data);
         const idx = encodeIndex(obj.index);
