@@ -6,8 +6,11 @@
 // for 17–30 MB live, and the process 170–190 MB. Both bounds below are soft: they change when
 // V8 collects, never how much it may allocate (`--max-old-space-size` would be a hard limit
 // that crashes the process on a large request), and both are V8 flags read at every GC, so
-// they work when set at run time: `pinstripe serve` is a plain shebang and programs embedding
-// startServer do not control node's command line.
+// they work when set at run time, for programs embedding startServer, which do not control
+// node's command line. `npm start`, the `pinstripe` bin and the bench pass
+// --max-semi-space-size (src/cli/defaults.ts NODE_FLAGS) instead, and the young bound below
+// then stands aside: it acts after each minor GC, and under a bench load V8 sometimes grew the
+// new space to 32 MB before it looked (heap 68 MB committed, RSS 153 MB in one run of five).
 //
 // - Young generation (PINSTRIPE_MAX_YOUNG_MB, default 16 = two 8 MB semi-spaces): the growth
 //   factor of the new space is adjusted after each minor GC, so it doubles while under the
