@@ -4,7 +4,7 @@
 // error shape with a Request-Id.
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import FindMyWay from 'find-my-way';
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { StripeError, apiError, idempotencyError, invalidRequest } from '../api/errors.js';
@@ -124,7 +124,7 @@ async function renderResult(ctx: ReadContext, op: Operation, result: Obj, expand
 }
 
 function requestHash(method: string, path: string, raw: unknown): string {
-  return createHash('sha256').update(`${method} ${path}\n${JSON.stringify(raw)}`).digest('base64url');
+  return hash('sha256', `${method} ${path}\n${JSON.stringify(raw)}`, 'base64url'); // one-shot: no Hash object
 }
 
 /** Answers a request whose idempotency key already has a result, or is still executing. */

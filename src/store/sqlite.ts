@@ -688,7 +688,8 @@ export class SqliteStore implements Store {
    * result, is rolled back and answers with the recorded response (IdempotencyTaken).
    */
   async claimIdempotency(scope: Scope, key: string, requestHash: string, nowMs: number, leaseMs: number): Promise<ClaimResult> {
-    const flight = this.inFlight.get(inFlightKey(scope, key));
+    const flightKey = inFlightKey(scope, key);
+    const flight = this.inFlight.get(flightKey);
     if (flight) {
       return { kind: 'existing', record: { requestHash: flight.requestHash, state: 'pending', status: null, body: null, createdMs: flight.createdMs, lockedUntilMs: flight.createdMs + leaseMs } };
     }
@@ -700,7 +701,7 @@ export class SqliteStore implements Store {
     const hash = keyHash(scope.account, scope.livemode, key);
     const done = this.idempotency.find(scope, key, nowMs, hash);
     if (done) return { kind: 'existing', record: done };
-    this.inFlight.set(inFlightKey(scope, key), { requestHash, createdMs: nowMs, hash, generation: this.idempotency.generation });
+    this.inFlight.set(flightKey, { requestHash, createdMs: nowMs, hash, generation: this.idempotency.generation });
     return { kind: 'claimed' };
   }
 
