@@ -37,6 +37,18 @@ describe('rendered body cache', () => {
     assert.equal(cache.get('k'), undefined, 'evicted once newer bodies fill the bound');
   });
 
+  test('a body as a list item is the body indented to the depth of a list\'s data, worked out once', () => {
+    const cache = new BodyCache();
+    const entry = cache.set('k', JSON.stringify({ id: 'cus_1', object: 'customer', metadata: { a: 'x\ny' } }, null, 2));
+    const item = cache.inList(entry);
+    assert.equal(item, entry.text.replace(/\n/g, '\n    '));
+    assert.equal(cache.inList(entry), item);
+    // Spliced into a list envelope, it is the text JSON.stringify gives for the whole list.
+    const list = { object: 'list', data: [JSON.parse(entry.text), JSON.parse(entry.text)], has_more: false, url: '/v1/customers' };
+    const envelope = JSON.stringify({ ...list, data: ['ITEMS'] }, null, 2);
+    assert.equal(envelope.replace('"ITEMS"', [item, item].join(',\n    ')), JSON.stringify(list, null, 2));
+  });
+
   test('keys tell accounts, rows, versions and API versions apart', () => {
     const cache = new BodyCache();
     const a = cache.key('acct_1', stored(7), '2026-10-28.endive');

@@ -12,7 +12,7 @@ import { applyExpand, parseExpand, type ExpandTree } from '../api/expand.js';
 import { validateParams, type Params } from '../api/params.js';
 import { renderForVersion, toBody } from '../api/render.js';
 import { resolveApiVersion } from '../api/versions.js';
-import { BodyCache, StoredResult, indentBody, plain, type Rendered } from '../api/stored-result.js';
+import { BodyCache, LIST_ITEM_INDENT, StoredResult, indentBody, plain, type Rendered } from '../api/stored-result.js';
 import { IdempotencyTaken, type IdempotencyRecord, type StoredObject } from '../store/store.js';
 import type { ReadContext, Services, WriteContext } from '../api/context.js';
 import { operationParams } from '../generated/params.js';
@@ -107,10 +107,12 @@ async function renderResult(ctx: ReadContext, op: Operation, result: Obj, expand
       // Serialise the envelope around a marker, then splice in the items' bodies, indented.
       const rendered: string[] = [];
       for (const item of items) {
-        rendered.push(item instanceof StoredResult ? await renderStored(ctx, item.stored) : toBody(await prepare(ctx, item, tree)));
+        rendered.push(item instanceof StoredResult
+          ? bodyCache(ctx).inList(await renderStoredEntry(ctx, item.stored))
+          : indentBody(toBody(await prepare(ctx, item, tree)), LIST_ITEM_INDENT));
       }
       const envelope = toBody({ ...result, data: [ITEMS] });
-      const spliced = indentBody(rendered.join(',\n'), '    ');
+      const spliced = rendered.join(`,\n${LIST_ITEM_INDENT}`);
       return envelope.replace(ITEMS_JSON, () => spliced); // a function: '$&' in a body must stay literal
     }
     const data = [];
