@@ -43,6 +43,16 @@ export interface ListFilterPlan {
   index?: IndexEntry;
   indexPrefix?: ListRequest['indexPrefix'];
   filter?: (data: Obj) => boolean;
+  /**
+   * The filter rejects only objects that have an index entry of this field: when none in the
+   * scope has one, the list runs without it and no row is parsed.
+   */
+  filterOnlyWith?: string;
+}
+
+/** Whether any object of the type in the scope has an index entry of the field (one indexed row read at most). */
+async function anyIndexed(ctx: ReadContext, type: string, field: string): Promise<boolean> {
+  return (await ctx.db.scan(ctx.scope, { type, indexPrefix: { field, prefix: '' }, direction: 'older', limit: 1 })).length > 0;
 }
 
 export interface ResourceDef {
@@ -247,7 +257,8 @@ export function operationsFor(def: ResourceDef): Operation[] {
       method: 'GET', path: def.path, write: false, returnsList: true,
       handler: async (ctx, params) => {
         checkListExpand(def.object, params.expand);
-        const plan = def.listFilters?.(params) ?? {};
+        const { filterOnlyWith, ...plan } = def.listFilters?.(params) ?? {};
+        if (plan.filter && filterOnlyWith !== undefined && !(await anyIndexed(ctx, def.object, filterOnlyWith))) plan.filter = undefined;
         const { rows, has_more } = await listObjects(ctx, {
           type: def.object, url: def.path, limit: params.limit, starting_after: params.starting_after,
           ending_before: params.ending_before, created: params.created, ...plan,
