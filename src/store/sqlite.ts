@@ -246,9 +246,9 @@ export class SqliteStore implements Store {
     this.writer = new Database(file);
     this.writer.pragma('journal_mode = WAL');
     this.writer.pragma('synchronous = NORMAL');
-    // Each job of a batch runs in a savepoint, for which SQLite copies every page the job
-    // touches into a sub-journal; past 64 KB that goes to a temporary file, one pwrite per
-    // page (measured: 19 of a customer create's 24 writes). In memory it is a memcpy.
+    // A job run in a savepoint (a batch run again after a failure, see runBatch) has SQLite
+    // copy every page it touches into a sub-journal; past 64 KB that went to a temporary file,
+    // one pwrite per page (measured: 19 of a customer create's 24 writes). In memory it is a memcpy.
     this.writer.pragma('temp_store = MEMORY');
     this.writer.pragma('busy_timeout = 5000');
     this.openSchema();
