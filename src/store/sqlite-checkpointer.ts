@@ -13,9 +13,10 @@
 // of the file, which costs the kernel several times an overwrite of cached pages (zeroing
 // new page-cache folios: measured 8.5 µs against 1.2 µs a frame, a fifth of a payment's
 // CPU). So after each checkpoint that copied frames, the worker tells the store
-// (`onCopied`), which copies the few frames written meanwhile on its own writer connection
-// between two batches (a short PASSIVE checkpoint, ~1 ms); the next batch then begins with
-// the WAL fully copied and rewinds it, and the WAL stays a few MB of cached pages.
+// (`onCopied`); between two batches the store holds its writes back while the worker copies
+// the few frames written meanwhile (finalPass, a few ms, the event loop free meanwhile); the
+// next batch then begins with the WAL fully copied and rewinds it, and the WAL stays a few
+// MB of cached pages.
 //
 // This module is also the worker's entry point (workerData.pinstripeCheckpoint).
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
@@ -29,6 +30,8 @@ const CHECKPOINT_EVERY_MS = 250;
 /** Passes per checkpoint at most, and the growth during a pass below which no further one runs. */
 const MAX_PASSES = 4;
 const SMALL_TAIL_FRAMES = 64;
+/** How long the store waits for a final pass before it writes on regardless. */
+const FINAL_PASS_TIMEOUT_MS = 1000;
 
 interface WorkerArgs { pinstripeCheckpoint: true; file: string }
 
@@ -44,8 +47,34 @@ export class Checkpointer {
     this.worker = new Worker(new URL(import.meta.url), { workerData: { pinstripeCheckpoint: true, file } satisfies WorkerArgs });
     this.worker.unref();
     this.worker.on('error', onFailure);
-    this.worker.on('message', (m) => { if (m === 'copied') onCopied(); });
-    this.exited = new Promise((resolve) => this.worker.once('exit', () => resolve()));
+    this.worker.on('message', (m) => {
+      if (m === 'copied') onCopied();
+      else if (m === 'final-done') this.settleFinal();
+    });
+    this.exited = new Promise((resolve) => this.worker.once('exit', () => { this.settleFinal(); resolve(); }));
+  }
+
+  private finalDone: (() => void) | null = null;
+  private settleFinal(): void {
+    const done = this.finalDone;
+    this.finalDone = null;
+    done?.();
+  }
+
+  /**
+   * Has the worker copy what the WAL holds beyond its last pass, while the caller keeps its
+   * own writes back (the store holds its writer lock): the WAL is then fully copied, so the
+   * next write transaction starts it over, and the copy and its two fsyncs happen off the
+   * event loop. Resolves when done, or after FINAL_PASS_TIMEOUT_MS whatever happened.
+   */
+  finalPass(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timeout = setTimeout(() => { if (this.finalDone === finish) this.finalDone = null; resolve(); }, FINAL_PASS_TIMEOUT_MS);
+      const finish = () => { clearTimeout(timeout); resolve(); };
+      this.settleFinal(); // at most one outstanding
+      this.finalDone = finish;
+      this.worker.postMessage('final');
+    });
   }
 
   /** Stops after any checkpoint in progress, with its connection closed (so the writer's close can remove the WAL). */
@@ -79,6 +108,11 @@ function runWorker(args: WorkerArgs): void {
     } catch { /* busy: the next tick */ }
   }, CHECKPOINT_EVERY_MS);
   parentPort!.on('message', (m) => {
+    if (m === 'final') {
+      try { checkpoint.get(); } catch { /* busy: another process checkpointing; the next tick */ }
+      parentPort!.postMessage('final-done');
+      return;
+    }
     if (m !== 'close') return;
     clearInterval(timer);
     db.close();

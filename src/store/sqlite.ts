@@ -593,7 +593,7 @@ export class SqliteStore implements Store {
       return;
     }
     while (this.queue.length) {
-      if (this.walTailDue) this.copyWalTail();
+      if (this.walTailDue) await this.copyWalTail();
       const batch = this.queue.splice(0, MAX_BATCH);
       // Recent batch size, decaying by one a batch: what the next drain waits for at most.
       this.expectedBatch = Math.max(batch.length, this.expectedBatch - 1);
@@ -651,11 +651,12 @@ export class SqliteStore implements Store {
    * Copies the frames committed since the worker's checkpoint, between batches, so that the
    * next batch finds the WAL fully copied and SQLite starts it over from the beginning.
    */
-  private copyWalTail(): void {
+  private async copyWalTail(): Promise<void> {
     this.walTailDue = false;
+    if (this.checkpointer) return this.checkpointer.finalPass(); // the caller holds the writer mutex
     try {
       this.stmt(this.writer, 'PRAGMA wal_checkpoint(PASSIVE)').get();
-    } catch { /* busy (another process checkpointing): the worker's next pass */ }
+    } catch { /* busy (another process checkpointing) */ }
   }
 
   /** Runs one job inside a savepoint; returns how to settle it once the batch commits. */
