@@ -36,8 +36,7 @@ export function accountIdFor(suffix: string): string {
 
 const NO_KEY = "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). See https://stripe.com/docs/api#authentication for details, or we can help at https://support.stripe.com/.";
 
-const cache = new Map<string, Auth>();
-/** The same, by the whole Authorization header: a client sends the same header every time. */
+/** Authentications by the whole Authorization header: a client sends the same header every time. */
 const byHeader = new Map<string, Auth>();
 
 function keyFromHeader(header: string | undefined): string | undefined {
@@ -56,16 +55,8 @@ function keyFromHeader(header: string | undefined): string | undefined {
 export function authenticate(header: string | undefined): Auth {
   const known = header === undefined ? undefined : byHeader.get(header);
   if (known) return known;
-  const auth = authenticateKey(keyFromHeader(header));
-  if (byHeader.size > 10_000) byHeader.clear();
-  byHeader.set(header!, auth);
-  return auth;
-}
-
-function authenticateKey(key: string | undefined): Auth {
+  const key = keyFromHeader(header);
   if (!key) throw authenticationError(NO_KEY);
-  const hit = cache.get(key);
-  if (hit) return hit;
   const m = KEY.exec(key);
   if (!m) throw authenticationError(`Invalid API Key provided: ${maskKey(key)}`);
   const auth: Auth = {
@@ -73,8 +64,8 @@ function authenticateKey(key: string | undefined): Auth {
     kind: KINDS[m[1]!]!,
     maskedKey: maskKey(key),
   };
-  if (cache.size > 10_000) cache.clear(); // bounded: a flood of distinct keys cannot grow memory
-  cache.set(key, auth);
+  if (byHeader.size > 10_000) byHeader.clear(); // bounded: a flood of distinct keys cannot grow memory
+  byHeader.set(header!, auth);
   return auth;
 }
 

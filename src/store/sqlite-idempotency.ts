@@ -40,9 +40,9 @@ DROP TABLE idempotency;
 
 interface LogRow { id: number; account: string; livemode: number; key: string; request_hash: string; status: number; body: string; created_ms: number }
 
-/** FNV-1a, 32 bits, from a seed. */
-function fnv(s: string, seed: number): number {
-  let h = seed;
+/** FNV-1a, 32 bits. */
+function fnv(s: string): number {
+  let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) {
     h ^= s.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
@@ -52,7 +52,7 @@ function fnv(s: string, seed: number): number {
 
 /** 30 bits of (account, mode, key): a small integer (Smi) on every V8 build. */
 export function keyHash(account: string, livemode: boolean | number, key: string): number {
-  return fnv(`${livemode ? 'l' : 't'}${account}\u0000${key}`, 0x811c9dc5) >>> 2;
+  return fnv(`${livemode ? 'l' : 't'}${account}\u0000${key}`) >>> 2;
 }
 
 export class IdempotencyLog {

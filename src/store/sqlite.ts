@@ -648,15 +648,13 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Copies the frames committed since the worker's checkpoint, between batches, so that the
-   * next batch finds the WAL fully copied and SQLite starts it over from the beginning.
+   * Has the worker copy the frames committed since its checkpoint, between batches (the caller
+   * holds the writer mutex), so that the next batch finds the WAL fully copied and SQLite
+   * starts it over from the beginning.
    */
   private async copyWalTail(): Promise<void> {
     this.walTailDue = false;
-    if (this.checkpointer) return this.checkpointer.finalPass(); // the caller holds the writer mutex
-    try {
-      this.stmt(this.writer, 'PRAGMA wal_checkpoint(PASSIVE)').get();
-    } catch { /* busy (another process checkpointing) */ }
+    await this.checkpointer?.finalPass();
   }
 
   /** Runs one job inside a savepoint; returns how to settle it once the batch commits. */
