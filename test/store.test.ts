@@ -8,6 +8,7 @@ import { closeSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import Database from 'better-sqlite3';
 import { openStore } from '../src/store/open.js';
 import { IdempotencyTaken, type Scope, type Store } from '../src/store/store.js';
 import { DATABASE_URL } from './helpers/server.js';
@@ -215,6 +216,116 @@ describe('index entries on update', () => {
   });
 });
 
+describe('object_index written behind the objects (embedded store)', () => {
+  const sqliteOnly = { skip: DATABASE_URL ? 'SQLite only: PostgreSQL writes entries with the object' : false };
+  /** The store's mark and highest seq, read on a connection of the test's own. */
+  const progress = (d: string) => {
+    const db = new Database(join(d, 'pinstripe.sqlite'), { readonly: true });
+    try {
+      return {
+        mark: db.prepare("SELECT value FROM store_meta WHERE key = 'indexed_through'").pluck().get() as number,
+        maxSeq: (db.prepare('SELECT max(seq) FROM objects').pluck().get() as number | null) ?? 0,
+        entries: db.prepare('SELECT count(*) FROM object_index').pluck().get() as number,
+      };
+    } finally { db.close(); }
+  };
+  const idsOf = async (st: Store | { scan: Store['scan'] }, s: Scope, value: string) =>
+    (await st.scan(s, { type: 'thing', index: { field: 'color', value }, direction: 'older', limit: 50 })).map((r) => r.id);
+  const colored = (id: string, n: number, color: string) => ({ ...obj(id, n), index: [{ field: 'color', value: color }] });
+
+  test('lists find objects not yet indexed, in and out of transactions; updates and rollbacks of them are indexed as committed', sqliteOnly, async () => {
+    await withDataDir('pinstripe-deferred-index-', async (d) => {
+      const st = await openStore({ dataDir: d });
+      try {
+        const s = scope();
+        await st.transaction(async (tx) => {
+          await tx.insert(s, colored('thing_1', 1, 'red'));
+          await tx.insert(s, colored('thing_2', 2, 'red'));
+        });
+        // Written, not yet in object_index.
+        let p = progress(d);
+        assert.ok(p.mark < p.maxSeq && p.entries === 0, JSON.stringify(p));
+        // An update before the catch-up changes what will be indexed, a tombstone leaves nothing.
+        await st.transaction(async (tx) => {
+          const one = (await tx.getForUpdate(s, 'thing_1'))!;
+          await tx.update(s, { id: one.id, version: one.version, data: one.data, index: [{ field: 'color', value: 'blue' }] });
+          await tx.insert(s, colored('thing_3', 3, 'red'));
+          const three = (await tx.getForUpdate(s, 'thing_3'))!;
+          await tx.update(s, { id: three.id, version: three.version, data: three.data, index: [], deleted: true });
+          // Inside the transaction, its own unindexed writes are found.
+          assert.deepEqual((await tx.scan(s, { type: 'thing', index: { field: 'color', value: 'blue' }, direction: 'older', limit: 10 })).map((r) => r.id), ['thing_1']);
+        });
+        // A job rolled back within a batch leaves no entry, though its seq is used again.
+        const results = await Promise.allSettled([
+          st.transaction(async (tx) => { await tx.insert(s, colored('thing_gone', 4, 'green')); throw new Error('undo'); }),
+          st.transaction(async (tx) => { await tx.insert(s, colored('thing_5', 5, 'red')); }),
+        ]);
+        assert.equal(results[0].status, 'rejected');
+        assert.equal(results[1].status, 'fulfilled');
+        assert.deepEqual(await idsOf(st, s, 'red'), ['thing_5', 'thing_2']);
+        assert.deepEqual(await idsOf(st, s, 'blue'), ['thing_1']);
+        assert.deepEqual(await idsOf(st, s, 'green'), []);
+        p = progress(d);
+        assert.equal(p.mark, p.maxSeq);
+        assert.equal(p.entries, 3);
+        // Once indexed, an update moves the entries themselves.
+        await st.transaction(async (tx) => {
+          const two = (await tx.getForUpdate(s, 'thing_2'))!;
+          await tx.update(s, { id: two.id, version: two.version, data: two.data, index: [{ field: 'color', value: 'blue' }] });
+        });
+        assert.deepEqual(await idsOf(st, s, 'blue'), ['thing_2', 'thing_1']);
+        assert.equal(await st.count(s, { type: 'thing', index: { field: 'color', value: 'red' } }), 1);
+      } finally { await st.close(); }
+      // What waits at close is indexed by the next store to open the file.
+      const again = await openStore({ dataDir: d });
+      try {
+        const s = scope();
+        await again.transaction(async (tx) => { await tx.insert(s, colored('thing_later', 1, 'red')); });
+        await again.close();
+        const third = await openStore({ dataDir: d });
+        try { assert.deepEqual(await idsOf(third, s, 'red'), ['thing_later']); } finally { await third.close(); }
+      } catch (e) { await again.close().catch(() => {}); throw e; }
+    });
+  });
+
+  test('another store on the file finds and indexes what one wrote; the writer then moves entries the other indexed', sqliteOnly, async () => {
+    await withTwoStoresOnOneFile('pinstripe-deferred-shared-', async (a, b) => {
+      const s = scope();
+      await a.transaction(async (tx) => { await tx.insert(s, colored('thing_a1', 1, 'red')); });
+      await new Promise((r) => setImmediate(r));
+      assert.deepEqual(await idsOf(b, s, 'red'), ['thing_a1']); // b catches up a's object
+      await new Promise((r) => setImmediate(r));
+      await a.transaction(async (tx) => {
+        const cur = (await tx.getForUpdate(s, 'thing_a1'))!;
+        await tx.update(s, { id: cur.id, version: cur.version, data: cur.data, index: [{ field: 'color', value: 'blue' }] });
+      });
+      await new Promise((r) => setImmediate(r));
+      for (const st of [a, b]) {
+        assert.deepEqual(await idsOf(st, s, 'red'), []);
+        assert.deepEqual(await idsOf(st, s, 'blue'), ['thing_a1']);
+      }
+    });
+  });
+
+  test('the index catches up by itself: at once after a few hundred objects, shortly after a few', sqliteOnly, async () => {
+    await withDataDir('pinstripe-deferred-bg-', async (d) => {
+      const st = await openStore({ dataDir: d });
+      try {
+        const s = scope();
+        await st.transaction(async (tx) => { for (let i = 0; i < 300; i++) await tx.insert(s, colored(`thing_m${i}`, i, 'red')); });
+        const until = async (ok: () => boolean) => { for (let i = 0; i < 100 && !ok(); i++) await new Promise((r) => setTimeout(r, 10)); };
+        await until(() => progress(d).entries === 300);
+        assert.equal(progress(d).entries, 300);
+        await st.transaction(async (tx) => { await tx.insert(s, colored('thing_few', 1000, 'red')); });
+        await until(() => progress(d).entries === 301);
+        const p = progress(d);
+        assert.equal(p.entries, 301);
+        assert.equal(p.mark, p.maxSeq);
+      } finally { await st.close(); }
+    });
+  });
+});
+
 describe('embedded store schema', () => {
   test('a data directory of the previous schema is migrated at open and its objects stay findable', { skip: DATABASE_URL ? 'SQLite only' : false }, async () => {
     const old = mkdtempSync(join(tmpdir(), 'pinstripe-old-schema-'));
@@ -284,7 +395,7 @@ describe('embedded store schema', () => {
     }
     const check = new Database(join(old, 'pinstripe.sqlite'), { readonly: true });
     try {
-      assert.equal(check.pragma('user_version', { simple: true }), 2);
+      assert.equal(check.pragma('user_version', { simple: true }), 3);
       assert.equal((check.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'idempotency'").get() as { n: number }).n, 0);
       const names = (check.prepare("SELECT name FROM sqlite_master WHERE tbl_name = 'object_index'").all() as Array<{ name: string }>).map((r) => r.name);
       assert.ok(!names.includes('object_index_by_seq') && !names.includes('object_index_lookup'), names.join(','));

@@ -11,6 +11,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { RowCache } from './read-cache.js';
 import { Checkpointer } from './sqlite-checkpointer.js';
+import { CATCH_UP_AFTER_MS, CATCH_UP_AT, CATCH_UP_LIMIT, DeferredIndex, MARK_ALL_INDEXED, STORE_META_TABLE } from './sqlite-deferred-index.js';
 import { IDEMPOTENCY_LOG_TABLE, IdempotencyLog, MIGRATE_IDEMPOTENCY_FROM_1, keyHash } from './sqlite-idempotency.js';
 import {
   ConflictError, IdempotencyTaken, MAX_CONFLICT_RETRIES, storedFromRow,
@@ -37,9 +38,10 @@ const OBJECT_INDEX_TABLE = `CREATE TABLE IF NOT EXISTS object_index (
 
 /**
  * PRAGMA user_version of the current schema: 1 = object_index WITHOUT ROWID plus objects.idx;
- * 2 = idempotency records in an append-only log (sqlite-idempotency.ts).
+ * 2 = idempotency records in an append-only log (sqlite-idempotency.ts); 3 = object_index
+ * written behind the objects, up to store_meta.indexed_through (sqlite-deferred-index.ts).
  */
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 
 /**
  * From version 0 (object_index a rowid table with lookup and by-seq indexes, no objects.idx):
@@ -83,6 +85,7 @@ CREATE TABLE IF NOT EXISTS objects (
 CREATE UNIQUE INDEX IF NOT EXISTS objects_by_id ON objects(account, livemode, id);
 CREATE INDEX IF NOT EXISTS objects_by_type ON objects(account, livemode, type, deleted, created, seq);
 ${OBJECT_INDEX_TABLE}
+${STORE_META_TABLE}
 ${IDEMPOTENCY_LOG_TABLE}
 CREATE TABLE IF NOT EXISTS webhook_deliveries (
   id TEXT PRIMARY KEY,
@@ -239,6 +242,10 @@ export class SqliteStore implements Store {
   private idempotency: IdempotencyLog;
   /** Another process may have appended idempotency records since the last catch-up. */
   private idempotencyStale = false;
+  /** object_index, written behind the objects (sqlite-deferred-index.ts), and its scheduled catch-up. */
+  private deferred: DeferredIndex;
+  private catchUpQueued = false;
+  private catchUpTimer: NodeJS.Timeout | null = null;
 
   constructor(dir: string, filename = 'pinstripe.sqlite') {
     mkdirSync(dir, { recursive: true });
@@ -258,6 +265,7 @@ export class SqliteStore implements Store {
     this.lastDataVersion = this.dataVersion.get() as number;
     this.idempotency = new IdempotencyLog((sql) => this.stmt(this.writer, sql));
     this.idempotency.catchUp();
+    this.deferred = new DeferredIndex((sql) => this.stmt(this.writer, sql));
     // WAL checkpoints run on a worker thread (sqlite-checkpointer.ts), not inside a COMMIT.
     this.writer.pragma('wal_autocheckpoint = 0');
     // When the WAL starts over after a burst it is cut back to this size, not left at its peak.
@@ -284,6 +292,7 @@ export class SqliteStore implements Store {
         if (hasTable('objects') && version === 0) w.exec(MIGRATE_FROM_0);
         w.exec(SCHEMA);
         if (hasTable('idempotency')) w.exec(MIGRATE_IDEMPOTENCY_FROM_1);
+        w.exec(MARK_ALL_INDEXED);
         w.pragma(`user_version = ${SCHEMA_VERSION}`);
       } else {
         w.exec(SCHEMA);
@@ -317,6 +326,7 @@ export class SqliteStore implements Store {
   }
 
   private scanOn(db: Database.Database, scope: Scope, q: ScanQuery): StoredObject[] {
+    if (db === this.writer && (q.index || q.indexPrefix)) this.deferred.ensure(q.type);
     const args: unknown[] = [scope.account, scope.livemode ? 1 : 0, q.type];
     const { from, where } = scanSql(q, args);
     const c = q.index || q.indexPrefix ? 'i' : 'o';
@@ -334,12 +344,14 @@ export class SqliteStore implements Store {
   }
 
   private countOn(db: Database.Database, scope: Scope, q: Omit<ScanQuery, 'limit' | 'direction' | 'after'>): number {
+    if (db === this.writer && (q.index || q.indexPrefix)) this.deferred.ensure(q.type);
     const args: unknown[] = [scope.account, scope.livemode ? 1 : 0, q.type];
     const { from, where } = scanSql(q, args);
     return (this.stmt(db, `SELECT count(*) AS n FROM ${from} WHERE ${where.join(' AND ')}`).get(...args) as { n: number }).n;
   }
 
   private aggregateOn(db: Database.Database, scope: Scope, q: AggregateQuery): FieldAggregate {
+    if (db === this.writer && q.index) this.deferred.ensure(q.type);
     const path = '$' + q.path.map((k) => `."${k.replace(/["\\]/g, (c) => `\\${c}`)}"`).join('');
     const args: unknown[] = [scope.account, scope.livemode ? 1 : 0, q.type];
     const { from, where } = scanSql({ type: q.type, index: q.index, created: q.created }, args);
@@ -351,7 +363,39 @@ export class SqliteStore implements Store {
     return { count: agg.n, sum: agg.s, last: last ? (last.v ?? 0) : null };
   }
 
-  async aggregate(scope: Scope, q: AggregateQuery) { return this.aggregateOn(this.reader, scope, q); }
+  async aggregate(scope: Scope, q: AggregateQuery) { await this.indexedFor(q); return this.aggregateOn(this.reader, scope, q); }
+
+  /**
+   * Before a read through object_index outside a transaction: objects of the type waiting to be
+   * indexed are indexed first, in a write transaction, so the reader connection finds them.
+   */
+  private async indexedFor(q: { type: string; index?: unknown; indexPrefix?: unknown }): Promise<void> {
+    if (!q.index && !q.indexPrefix) return;
+    this.noticeOtherWriters();
+    if (this.deferred.mayWaitFor(q.type)) await this.transaction(async () => this.deferred.ensure(q.type));
+  }
+
+  /** After a commit: a catch-up of object_index once enough objects wait, or a little later for a few. */
+  private scheduleCatchUp(): void {
+    if (this.catchUpQueued || this.closed) return;
+    const waiting = this.deferred.waiting();
+    if (waiting <= 0) return;
+    if (waiting >= CATCH_UP_AT) { this.queueCatchUp(); return; }
+    if (this.catchUpTimer) return;
+    this.catchUpTimer = setTimeout(() => {
+      this.catchUpTimer = null;
+      if (!this.catchUpQueued && this.deferred.waiting() > 0) this.queueCatchUp();
+    }, CATCH_UP_AFTER_MS);
+    this.catchUpTimer.unref();
+  }
+
+  private queueCatchUp(): void {
+    if (this.closed) return;
+    this.catchUpQueued = true;
+    this.transaction(async () => this.deferred.catchUp(CATCH_UP_LIMIT))
+      .catch(() => { /* closed, or busy: the next commit schedules another */ })
+      .finally(() => { this.catchUpQueued = false; });
+  }
 
   async get(scope: Scope, id: string) {
     this.noticeOtherWriters();
@@ -385,6 +429,7 @@ export class SqliteStore implements Store {
       this.lastDataVersion = version;
       this.rows.clear();
       this.idempotencyStale = true;
+      this.deferred.invalidate();
       this.epoch++;
     }
   }
@@ -412,8 +457,8 @@ export class SqliteStore implements Store {
     this.batchWroteWatched = true;
     this.epoch++;
   }
-  async scan(scope: Scope, q: ScanQuery) { return this.scanOn(this.reader, scope, q); }
-  async count(scope: Scope, q: Omit<ScanQuery, 'limit' | 'direction' | 'after'>) { return this.countOn(this.reader, scope, q); }
+  async scan(scope: Scope, q: ScanQuery) { await this.indexedFor(q); return this.scanOn(this.reader, scope, q); }
+  async count(scope: Scope, q: Omit<ScanQuery, 'limit' | 'direction' | 'after'>) { await this.indexedFor(q); return this.countOn(this.reader, scope, q); }
 
   private writeIndex(seq: number, scope: Scope, type: string, created: number, index: IndexEntry[]): void {
     if (index.length === 0) return;
@@ -452,7 +497,8 @@ export class SqliteStore implements Store {
         const info = this.stmt(w, 'INSERT INTO objects (account, livemode, id, type, created, version, deleted, data, idx) VALUES (?, ?, ?, ?, ?, 1, 0, ?, ?)')
           .run(scope.account, scope.livemode ? 1 : 0, obj.id, obj.type, obj.created, data, idx.json);
         const seq = Number(info.lastInsertRowid);
-        this.writeIndex(seq, scope, obj.type, obj.created, idx.entries);
+        this.deferred.noteInsert(seq, scope, obj.type, obj.created, idx.entries); // its entries go to object_index later
+
         return { id: obj.id, type: obj.type, created: obj.created, seq, version: 1, deleted: false, data: obj.data };
       },
       update: async (scope, u: ObjectUpdate) => {
@@ -466,7 +512,10 @@ export class SqliteStore implements Store {
         const idx = encodeIndex(u.deleted ? [] : u.index);
         this.stmt(w, 'UPDATE objects SET data = ?, version = ?, deleted = ?, idx = ? WHERE seq = ?')
           .run(u.json ?? JSON.stringify(u.data), u.version + 1, u.deleted ? 1 : 0, idx.json, row.seq);
-        if (idx.json !== row.idx) this.diffIndex(row.seq, scope, row.type, row.created, row.idx, idx.entries);
+        if (idx.json !== row.idx) {
+          if (this.deferred.isIndexed(row.seq)) this.diffIndex(row.seq, scope, row.type, row.created, row.idx, idx.entries);
+          else this.deferred.noteUpdate(row.seq, scope, row.type, row.created, idx.entries); // the catch-up writes these
+        }
         return { id: u.id, type: row.type, created: row.created, seq: row.seq, version: u.version + 1, deleted: !!u.deleted, data: u.data };
       },
       finishIdempotency: async (scope, key, status, body) => this.finishSync(scope, key, status, body, afterCommit),
@@ -614,11 +663,13 @@ export class SqliteStore implements Store {
       this.control('BEGIN IMMEDIATE'); // SQLITE_BUSY after busy_timeout: another process holds the file
       this.checkOtherWriters();
       this.catchUpIdempotency();
+      this.deferred.begin();
     } catch (err) {
       if (this.writer.inTransaction) this.control('ROLLBACK');
       for (const job of batch) job.reject(err);
       return true;
     }
+    const before = this.deferred.snapshot();
     const outcomes: Array<() => void> = [];
     for (const job of batch) {
       if (savepoints) { outcomes.push(await this.runJob(job)); continue; }
@@ -629,6 +680,7 @@ export class SqliteStore implements Store {
       } catch (e) {
         if (this.writer.inTransaction) this.control('ROLLBACK');
         this.forgetWritten();
+        this.deferred.restore(before);
         if (batch.length > 1 || e instanceof ConflictError) return false; // conflicts are retried in a savepoint
         job.reject(e);
         return true;
@@ -639,11 +691,13 @@ export class SqliteStore implements Store {
     } catch (err) {
       if (this.writer.inTransaction) this.control('ROLLBACK');
       this.forgetWritten();
+      this.deferred.restore(before);
       for (const job of batch) job.reject(err);
       return true;
     }
     this.forgetWritten();
     for (const settle of outcomes) settle();
+    this.scheduleCatchUp();
     return true;
   }
 
@@ -661,6 +715,7 @@ export class SqliteStore implements Store {
   private async runJob(job: TxJob): Promise<() => void> {
     for (let attempt = 0; ; attempt++) {
       const hooks: Array<() => void> = [];
+      const before = this.deferred.snapshot();
       this.control('SAVEPOINT job');
       try {
         const result = await job.fn(this.makeTx(hooks));
@@ -672,6 +727,7 @@ export class SqliteStore implements Store {
       } catch (e) {
         this.control('ROLLBACK TO job');
         this.control('RELEASE job');
+        this.deferred.restore(before);
         if (e instanceof ConflictError && attempt < MAX_CONFLICT_RETRIES) continue;
         return () => job.reject(e);
       }
@@ -752,6 +808,7 @@ export class SqliteStore implements Store {
       this.rows.clear();
       this.epoch++;
       this.idempotency.reload();
+      this.deferred.invalidate();
     } finally { release(); }
   }
 
@@ -761,6 +818,7 @@ export class SqliteStore implements Store {
       // Transactions queued before close, whose drain had not started, still commit.
       await this.drainQueue();
       this.closed = true;
+      if (this.catchUpTimer) { clearTimeout(this.catchUpTimer); this.catchUpTimer = null; }
       await this.checkpointer?.close();
       this.reader.close();
       this.writer.close();
