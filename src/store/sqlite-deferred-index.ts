@@ -43,8 +43,6 @@ export const CATCH_UP_AFTER_MS = 50;
 /** Entries per INSERT statement in a catch-up (fewer calls into SQLite). */
 const ROWS_PER_INSERT = 32;
 
-interface Snapshot { mark: number; maxSeq: number; types: Set<string> }
-
 /** Entries of one object, as object_index columns: (account, livemode, type, field, value, created, seq) each. */
 type Columns = unknown[];
 
@@ -83,22 +81,19 @@ export class DeferredIndex {
     this.remembered = this.maxSeq <= this.mark;
   }
 
-  /** Another connection committed: what this process knows may be out of date. */
+  /**
+   * Another connection committed, or a rollback (of the batch or to a savepoint) undid what
+   * this process noted (rolled-back inserts even leave their seqs to be used again:
+   * AUTOINCREMENT rolls back too): what it knows is re-read before it is used next.
+   */
   invalidate(): void { this.stale = true; }
 
   /** At the start of a write transaction (the write lock held): brings what is known up to date. */
   begin(): void { if (this.stale) this.refresh(); }
 
-  snapshot(): Snapshot { return { mark: this.mark, maxSeq: this.maxSeq, types: new Set(this.types) }; }
-  /** After a rollback (to a savepoint or of the batch): forgets what the rolled-back work did. */
-  restore(s: Snapshot): void {
-    this.mark = s.mark; this.maxSeq = s.maxSeq; this.types = s.types;
-    // Rolled-back inserts leave their seqs to be used again (AUTOINCREMENT rolls back too).
-    this.forget();
-  }
-
   /** A new object (its entries, without duplicates) was written. */
   noteInsert(seq: number, scope: Scope, type: string, created: number, entries: IndexEntry[]): void {
+    if (this.stale) return; // the re-read finds it
     if (seq > this.maxSeq) this.maxSeq = seq;
     this.types.add(type);
     if (this.remembered) this.memory.set(seq, columns(seq, scope, type, created, entries));
@@ -106,13 +101,16 @@ export class DeferredIndex {
 
   /** An object not yet indexed was updated: its entries are now these. */
   noteUpdate(seq: number, scope: Scope, type: string, created: number, entries: IndexEntry[]): void {
-    if (!this.remembered) return;
+    if (this.stale || !this.remembered) return;
     if (this.memory.has(seq)) this.memory.set(seq, columns(seq, scope, type, created, entries));
     else this.forget();
   }
 
   /** Whether the object's entries are in object_index (so an update must change them there). */
-  isIndexed(seq: number): boolean { return seq <= this.mark; }
+  isIndexed(seq: number): boolean {
+    if (this.stale) this.refresh();
+    return seq <= this.mark;
+  }
 
   /** Objects waiting (as far as this process knows). */
   waiting(): number { return this.maxSeq - this.mark; }

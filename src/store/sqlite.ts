@@ -138,11 +138,14 @@ const toDelivery = (r: DeliveryRow): Delivery => ({
 const toObject = (r: Row): StoredObject =>
   storedFromRow({ id: r.id, type: r.type, created: r.created, seq: r.seq, version: r.version, deleted: r.deleted === 1 }, r.data);
 
+/** Whether a read goes through object_index (an exact or a prefix entry) rather than objects_by_type. */
+const readsIndex = (q: { index?: unknown; indexPrefix?: unknown }) => !!(q.index || q.indexPrefix);
+
 /** Builds the WHERE clause shared by scan and count. */
 function scanSql(q: Partial<ScanQuery>, args: unknown[]): { from: string; where: string[] } {
   const where: string[] = [];
   let from: string;
-  if (q.index || q.indexPrefix) {
+  if (readsIndex(q)) {
     // Walk the secondary index in (created, seq) order and join back to the object.
     from = 'object_index i JOIN objects o ON o.seq = i.seq';
     where.push('i.account = ?', 'i.livemode = ?', 'i.type = ?');
@@ -159,7 +162,7 @@ function scanSql(q: Partial<ScanQuery>, args: unknown[]): { from: string; where:
     where.push('o.account = ?', 'o.livemode = ?', 'o.type = ?');
     if (!q.includeDeleted) where.push('o.deleted = 0');
   }
-  const c = q.index || q.indexPrefix ? 'i' : 'o';
+  const c = readsIndex(q) ? 'i' : 'o';
   const cr = q.created;
   if (cr?.gt !== undefined) { where.push(`${c}.created > ?`); args.push(cr.gt); }
   if (cr?.gte !== undefined) { where.push(`${c}.created >= ?`); args.push(cr.gte); }
@@ -326,10 +329,10 @@ export class SqliteStore implements Store {
   }
 
   private scanOn(db: Database.Database, scope: Scope, q: ScanQuery): StoredObject[] {
-    if (db === this.writer && (q.index || q.indexPrefix)) this.deferred.ensure(q.type);
+    this.indexReady(db, q);
     const args: unknown[] = [scope.account, scope.livemode ? 1 : 0, q.type];
     const { from, where } = scanSql(q, args);
-    const c = q.index || q.indexPrefix ? 'i' : 'o';
+    const c = readsIndex(q) ? 'i' : 'o';
     const older = q.direction === 'older';
     if (q.after) {
       where.push(`(${c}.created, ${c}.seq) ${older ? '<' : '>'} (?, ?)`);
@@ -344,14 +347,14 @@ export class SqliteStore implements Store {
   }
 
   private countOn(db: Database.Database, scope: Scope, q: Omit<ScanQuery, 'limit' | 'direction' | 'after'>): number {
-    if (db === this.writer && (q.index || q.indexPrefix)) this.deferred.ensure(q.type);
+    this.indexReady(db, q);
     const args: unknown[] = [scope.account, scope.livemode ? 1 : 0, q.type];
     const { from, where } = scanSql(q, args);
     return (this.stmt(db, `SELECT count(*) AS n FROM ${from} WHERE ${where.join(' AND ')}`).get(...args) as { n: number }).n;
   }
 
   private aggregateOn(db: Database.Database, scope: Scope, q: AggregateQuery): FieldAggregate {
-    if (db === this.writer && q.index) this.deferred.ensure(q.type);
+    this.indexReady(db, q);
     const path = '$' + q.path.map((k) => `."${k.replace(/["\\]/g, (c) => `\\${c}`)}"`).join('');
     const args: unknown[] = [scope.account, scope.livemode ? 1 : 0, q.type];
     const { from, where } = scanSql({ type: q.type, index: q.index, created: q.created }, args);
@@ -365,12 +368,17 @@ export class SqliteStore implements Store {
 
   async aggregate(scope: Scope, q: AggregateQuery) { await this.indexedFor(q); return this.aggregateOn(this.reader, scope, q); }
 
+  /** Before a read through object_index inside a transaction (on the writer): what waits of the type is indexed first. */
+  private indexReady(db: Database.Database, q: { type: string; index?: unknown; indexPrefix?: unknown }): void {
+    if (db === this.writer && readsIndex(q)) this.deferred.ensure(q.type);
+  }
+
   /**
    * Before a read through object_index outside a transaction: objects of the type waiting to be
    * indexed are indexed first, in a write transaction, so the reader connection finds them.
    */
   private async indexedFor(q: { type: string; index?: unknown; indexPrefix?: unknown }): Promise<void> {
-    if (!q.index && !q.indexPrefix) return;
+    if (!readsIndex(q)) return;
     this.noticeOtherWriters();
     if (this.deferred.mayWaitFor(q.type)) await this.transaction(async () => this.deferred.ensure(q.type));
   }
@@ -384,13 +392,13 @@ export class SqliteStore implements Store {
     if (this.catchUpTimer) return;
     this.catchUpTimer = setTimeout(() => {
       this.catchUpTimer = null;
-      if (!this.catchUpQueued && this.deferred.waiting() > 0) this.queueCatchUp();
+      if (this.deferred.waiting() > 0) this.queueCatchUp();
     }, CATCH_UP_AFTER_MS);
     this.catchUpTimer.unref();
   }
 
   private queueCatchUp(): void {
-    if (this.closed) return;
+    if (this.closed || this.catchUpQueued) return;
     this.catchUpQueued = true;
     this.transaction(async () => this.deferred.catchUp(CATCH_UP_LIMIT))
       .catch(() => { /* closed, or busy: the next commit schedules another */ })
@@ -498,7 +506,6 @@ export class SqliteStore implements Store {
           .run(scope.account, scope.livemode ? 1 : 0, obj.id, obj.type, obj.created, data, idx.json);
         const seq = Number(info.lastInsertRowid);
         this.deferred.noteInsert(seq, scope, obj.type, obj.created, idx.entries); // its entries go to object_index later
-
         return { id: obj.id, type: obj.type, created: obj.created, seq, version: 1, deleted: false, data: obj.data };
       },
       update: async (scope, u: ObjectUpdate) => {
@@ -669,7 +676,6 @@ export class SqliteStore implements Store {
       for (const job of batch) job.reject(err);
       return true;
     }
-    const before = this.deferred.snapshot();
     const outcomes: Array<() => void> = [];
     for (const job of batch) {
       if (savepoints) { outcomes.push(await this.runJob(job)); continue; }
@@ -680,7 +686,7 @@ export class SqliteStore implements Store {
       } catch (e) {
         if (this.writer.inTransaction) this.control('ROLLBACK');
         this.forgetWritten();
-        this.deferred.restore(before);
+        this.deferred.invalidate();
         if (batch.length > 1 || e instanceof ConflictError) return false; // conflicts are retried in a savepoint
         job.reject(e);
         return true;
@@ -691,7 +697,7 @@ export class SqliteStore implements Store {
     } catch (err) {
       if (this.writer.inTransaction) this.control('ROLLBACK');
       this.forgetWritten();
-      this.deferred.restore(before);
+      this.deferred.invalidate();
       for (const job of batch) job.reject(err);
       return true;
     }
@@ -715,7 +721,6 @@ export class SqliteStore implements Store {
   private async runJob(job: TxJob): Promise<() => void> {
     for (let attempt = 0; ; attempt++) {
       const hooks: Array<() => void> = [];
-      const before = this.deferred.snapshot();
       this.control('SAVEPOINT job');
       try {
         const result = await job.fn(this.makeTx(hooks));
@@ -727,7 +732,7 @@ export class SqliteStore implements Store {
       } catch (e) {
         this.control('ROLLBACK TO job');
         this.control('RELEASE job');
-        this.deferred.restore(before);
+        this.deferred.invalidate();
         if (e instanceof ConflictError && attempt < MAX_CONFLICT_RETRIES) continue;
         return () => job.reject(e);
       }
